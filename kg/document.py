@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from .offsets import OffsetMap
+
 
 @dataclass
 class Locality:
@@ -113,7 +115,7 @@ class Document:
     source_format: str = "txt"
     encoding: Optional[str] = None
     text: str = ""
-    offsets: list = field(default_factory=list)   # text index -> source index (len(text)+1 entries)
+    offsets: Optional[OffsetMap] = None  # normalized text position -> source position
     header: dict = field(default_factory=dict)
     title: Optional[str] = None
     organ: Optional[str] = None
@@ -130,11 +132,7 @@ class Document:
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source offsets of the normalized span [start, end)."""
-        if not self.offsets:
-            return start, end
-        s = self.offsets[start]
-        e = self.offsets[end - 1] + 1 if end > start else s
-        return s, e
+        return self.offsets.span(start, end) if self.offsets is not None else (start, end)
 
     def quote(self, start: int, end: int) -> str:
         """The span as the source has it (traditional script, pinyin and all)."""

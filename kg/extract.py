@@ -1,0 +1,358 @@
+"""Facts of one document: mechanism mentions with status, institutions and roles, quantities,
+obligations and candidate terms. Plain data (kg.document), no RDF.
+
+Status of a mention
+    The section's role sets the default — achievements and the duty-holder report are
+    `implemented`, weaknesses `weakness`, plans `planned`, a requirement document's body
+    `required`. The clause the mention stands in can override it: a weakness cue (不足, 有待
+    …) makes it a weakness, a hedge (拟, 将进一步 …) or a plan cue makes it planned, a
+    negation (未, 尚未 …) before the mention makes an achievement a weakness. Cue words are the
+    kg:StatusCueScheme of ontology/kg.ttl.
+
+三项制度 and its children
+    A mention counts for the concept it names: 三项制度 → M01, 执法全过程记录 → M01b. The
+    umbrella is not expanded into its children here (a report that says it "落实三项制度"
+    has not said which parts), nor are children rolled up: the graph keeps skos:broader,
+    and queries that ask for the umbrella follow it (queries/localities-implementing.rq).
+"""
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections import Counter, defaultdict
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from . import lexicon, ontology
+from .document import Candidate, Document, Institution, Mention, Obligation, Quantity
+
+ROLE_STATUS = {"achievements": "implemented", "duty_holder": "implemented",
+               "weaknesses": "weakness", "plans": "planned", "requirements": "required",
+               "other": "implemented"}
+
+_CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")
+
+
+@lru_cache(maxsize=1)
+def _cues():
+    cues = ontology.status_cues()
+    def words(key):
+        return tuple(sorted(cues.get(key, ()), key=len, reverse=True))
+    return {k: words(k) for k in cues}
+
+
+def _clause_bounds(sentence: str, pos: int) -> tuple[int, int]:
+    """The clause of the sentence around position pos."""
+    start = 0
+    for m in _CLAUSE_BREAK.finditer(sentence, 0, pos):
+        start = m.end()
+    m = _CLAUSE_BREAK.search(sentence, pos)
+    return start, m.start() if m else len(sentence)
+
+
+def _has(words, text: str) -> bool:
+    return any(w in text for w in words)
+
+
+def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str:
+    """Status of a mechanism named at `pos` in `sentence`, in a section of `role`."""
+    cues = _cues()
+    base = ROLE_STATUS.get(role, "implemented")
+    if doctype == "notice" and role in ("requirements", "other", "achievements"):
+        return "required"
+    c0, c1 = _clause_bounds(sentence, pos)
+    clause, before = sentence[c0:c1], sentence[c0:pos]
+    if base == "required":
+        return base
+    if _has(cues.get("weakness", ()), clause) and base != "planned":
+        return "weakness"
+    if base == "implemented":
+        if _has(cues.get("negation", ()), before):
+            return "weakness"
+        if _has(cues.get("hedge", ()), sentence[:pos]) or _has(cues.get("plan", ()), before):
+            return "planned"
+    return base
+
+
+# ---------------------------------------------------------------- numbers and quantities
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def cn_number(s: str) -> Decimal | None:
+    """一百二十 → 120, 十 → 10, 八百 → 800, 两千 → 2000; None when not a numeral."""
+    total, section, digit = 0, 0, None
+    for ch in s:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_UNITS:
+            section += (digit if digit is not None else 1) * _CN_UNITS[ch]
+            digit = None
+        elif ch == "万":
+            total += (section + (digit or 0)) * 10000
+            section, digit = 0, None
+        else:
+            return None
+    return Decimal(total + section + (digit or 0))
+
+
+_NUM = r"(?P<num>\d+(?:\.\d+)?|[零〇一二两三四五六七八九十百千]+)"
+_QUANTITY = re.compile(
+    r"(?P<pre>近|约|逾|超过|超|达到?|共计?|累计)?" + _NUM +
+    r"(?P<q1>余|多)?(?P<mag>万|亿)?(?P<q2>余|多)?(?P<unit>%|％|{units})(?P<post>以上|左右|余)?")
+_NOT_QUANTITY_BEFORE = re.compile(r"(?:第|[〔\[【(（]|\d[.．])$")
+
+
+@lru_cache(maxsize=1)
+def _quantity_pattern():
+    units = sorted({u for c in ontology.scheme(str(ontology.KG.UnitScheme)) for u in c.labels},
+                   key=len, reverse=True)
+    return re.compile(_QUANTITY.pattern.replace("{units}", "|".join(map(re.escape, units)) or "次"))
+
+
+def find_quantities(text: str):
+    """(start, end, value, unit, qualifier) of every figure with a counting unit in text."""
+    out = []
+    for m in _quantity_pattern().finditer(text):
+        num = m.group("num")
+        if _NOT_QUANTITY_BEFORE.search(text[max(0, m.start("num") - 2):m.start("num")]):
+            continue
+        if num.isdigit() and len(num) == 4 and m.group("unit") in ("年",):
+            continue
+        try:
+            value = Decimal(num) if num[0].isdigit() else cn_number(num)
+        except InvalidOperation:
+            value = None
+        if value is None or (not num[0].isdigit() and len(num) == 1 and num in "一" and
+                             not m.group("q1") and not m.group("q2")):
+            # 一 alone is mostly an article (一次会议, 一人一档), not a count worth keeping
+            continue
+        unit = m.group("unit").replace("％", "%")
+        if m.group("mag") == "万":
+            value *= 10000
+        elif m.group("mag") == "亿":
+            value *= 100000000
+        qualifier = m.group("q1") or m.group("q2") or m.group("post") or \
+            (m.group("pre") if m.group("pre") in ("近", "约", "逾", "超过", "超") else None)
+        start = m.start("pre") if m.group("pre") in ("近", "约", "逾", "超过", "超") else m.start("num")
+        out.append((start, m.end(), value, unit, qualifier))
+    return out
+
+
+_SUBJECT_LEAD = re.compile(r"^(?:全年|本年度|今年|截至目前|目前|其中|我局|我市|全市|全区|共计?|累计|先后|已|均|"
+                           r"组织|开展|召开|办理|完成|发布|出具|审核|参与|提供|受理|化解|录入|审查|"
+                           r"查处|制定|报送|办结|公示|抽取|发现|责令|配备|新增|培训|收缴|解决|调整|适用)+")
+
+
+def quantity_subject(sentence: str, qs: int, qe: int, unit: str) -> str:
+    """What a figure counts: the noun after a classifier (22个执法中队), else the words before it."""
+    after = sentence[qe:]
+    m = re.match(r"[\u4e00-\u9fff“”]{2,14}?(?=[，,。；;、:：（(]|$|均|已|的|参与|开展|完成|配备)", after)
+    c0, _ = _clause_bounds(sentence, qs)
+    before = sentence[c0:qs].strip()
+    before = _SUBJECT_LEAD.sub("", before)
+    if unit not in ("%", "万元", "元", "次", "课时", "学时", "小时") and m and len(before) < 2:
+        return m.group(0).strip("“”")
+    if before:
+        return before[-16:].strip("“”为达到是")
+    return m.group(0).strip("“”") if m else ""
+
+
+# ---------------------------------------------------------------- obligations
+_ADDRESSEE = re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{1,14}?(?:人民政府|政府|单位|部门|机关|乡镇|乡\(镇\)|街道|局|委|办|中队|大队|所)")
+_DEADLINE = re.compile(
+    r"每年(?:第[一二三四]季度|\d{1,2}月(?:底|\d{1,2}日)?)(?:前|内)?|"
+    r"\d{4}年(?:\d{1,2}月)?(?:底|\d{1,2}日)?(?:前|之前)|年底前|年内|"
+    r"\d{1,2}月(?:底|\d{1,2}日)(?:前|之前)|每(?:季度|半年|月)")
+
+
+def _modality(sentence: str) -> str | None:
+    cues = _cues()
+    if _has(cues.get("must_not", ()), sentence):
+        return "must_not"
+    if _has(cues.get("must", ()), sentence):
+        return "must"
+    return None
+
+
+# ---------------------------------------------------------------- the step
+def extract(doc: Document) -> Document:
+    text = doc.text
+    starts = [s.start for s in doc.sentences]
+
+    def sentence_of(pos: int) -> int:
+        return max(0, bisect_right(starts, pos) - 1)
+
+    def evidence(i: int) -> str:
+        s = doc.sentences[i]
+        return doc.quote(s.start, s.end)
+
+    # mechanisms
+    mentions = []
+    for hit in lexicon.mechanism_matcher().find(text):
+        i = sentence_of(hit.start)
+        sent = doc.sentences[i] if doc.sentences else None
+        if sent is None:
+            continue
+        status = mention_status(doc.section_role(i), doc.doctype or "annual_report",
+                                sent.text, hit.start - sent.start)
+        mentions.append(Mention(notation=hit.entry.notation, label=hit.entry.label, status=status,
+                                start=hit.start, end=hit.end, sentence=i,
+                                matched=text[hit.start:hit.end], evidence=evidence(i)))
+    doc.mechanisms = mentions
+    by_sentence = defaultdict(list)
+    for m in mentions:
+        by_sentence[m.sentence].append(m)
+
+    # institutions and roles, with the count the text gives them
+    institutions = []
+    kinds = {c.notation: c for c in ontology.institution_kinds()}
+    for hit in lexicon.institution_matcher().find(text):
+        i = sentence_of(hit.start)
+        sent = doc.sentences[i]
+        rel0, rel1 = hit.start - sent.start, hit.end - sent.start
+        count = unit = None
+        after = re.match(r"(?:共|有)?" + _NUM + r"(?P<unit>人|名|个|家|支|所)", sent.text[rel1:])
+        before = re.search(_NUM + r"(?:余|多)?(?P<unit>个|名|人|家|支|所)(?:[\u4e00-\u9fff]{0,4})?$",
+                           sent.text[max(0, rel0 - 10):rel0])
+        for m in (after, before):
+            if m and count is None:
+                num = m.group("num")
+                count = Decimal(num) if num[0].isdigit() else cn_number(num)
+                unit = m.group("unit")
+        name = _proper_name(sent.text, rel0, rel1, kinds.get(hit.entry.notation))
+        institutions.append(Institution(kind=hit.entry.notation, label=hit.entry.label, name=name,
+                                        count=float(count) if count is not None else None, unit=unit,
+                                        start=hit.start, end=hit.end, sentence=i, evidence=evidence(i)))
+    doc.institutions = institutions
+
+    # quantities, tied to the mechanism named nearest before them in the sentence
+    quantities = []
+    for i, sent in enumerate(doc.sentences):
+        for qs, qe, value, unit, qualifier in find_quantities(sent.text):
+            near = [m for m in by_sentence.get(i, ()) if m.start - sent.start <= qs] or by_sentence.get(i, [])
+            notation = near[-1].notation if near else None
+            quantities.append(Quantity(
+                subject=quantity_subject(sent.text, qs, qe, unit), value=float(value), unit=unit,
+                qualifier=qualifier, notation=notation, start=sent.start + qs, end=sent.start + qe,
+                sentence=i, evidence=doc.quote(sent.start + qs, sent.start + qe)))
+    doc.quantities = quantities
+
+    # obligations of a requirement document: who must (not) do what, by when
+    obligations = []
+    default_addressee = _addressee_line(doc)
+    for i, sent in enumerate(doc.sentences):
+        role = doc.section_role(i)
+        if not (doc.doctype == "notice" or role == "requirements"):
+            continue
+        modality = _modality(sent.text)
+        if modality is None:
+            continue
+        m = _ADDRESSEE.search(sent.text)
+        addressee = m.group(0) if m else default_addressee
+        d = _DEADLINE.search(sent.text)
+        notations = sorted({x.notation for x in by_sentence.get(i, ())}) or [None]
+        for n in notations:
+            obligations.append(Obligation(addressee=addressee, modality=modality, notation=n,
+                                          deadline=d.group(0) if d else None, start=sent.start,
+                                          end=sent.end, sentence=i, evidence=evidence(i)))
+    doc.obligations = obligations
+    doc.candidates = find_candidates(doc)
+    return doc
+
+
+def _addressee_line(doc: Document) -> str | None:
+    """A notice's salutation line: “各乡(镇)人民政府、市级各行政执法单位:”."""
+    for sent in doc.sentences[:6]:
+        t = sent.text.strip()
+        if t.endswith((":", "：")) and len(t) < 80 and "各" in t:
+            return t.rstrip(":：")
+    return None
+
+
+_NAME_STOP = re.compile(r"(?:聘请|邀请|委托|联合|依托|与|和|及|由|向|对|同|为|的|、|在|经|请|是)$")
+
+
+def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
+    """福建宇亮律师事务所, 东北师范大学政法学院: a body's own name ending in its kind's label."""
+    if kind is None or kind.kind != "OrganizationKind":
+        return None
+    head = sentence[max(0, s - 14):s]
+    m = re.search(r"[\u4e00-\u9fff]{2,14}$", head)
+    if not m:
+        return None
+    name = m.group(0)
+    # walk back from the label to the last function word: “聘请福建宇亮” → 福建宇亮
+    for k in range(len(name)):
+        if _NAME_STOP.search(name[:len(name) - k]):
+            name = name[len(name) - k:]
+            break
+    if len(name) < 2 or lexicon.match_form(name) in lexicon.known_terms():
+        return None
+    return name + sentence[s:e]
+
+
+# ---------------------------------------------------------------- candidates
+_CANDIDATE_SUFFIX = re.compile(r"(制度|机制|清单|模式)")
+
+
+def find_candidates(doc: Document) -> list[Candidate]:
+    """Recurring …制度/…机制/…清单/…模式 terms not in the scheme, for a person to review."""
+    sentences = [s.text for s in doc.sentences if _CANDIDATE_SUFFIX.search(s.text)]
+    if not sentences:
+        return []
+    tok = lexicon.tokenizer()
+    known = lexicon.known_terms()
+    counts = Counter()
+    for text in sentences:
+        words = tok.lcut(lexicon.match_form(text), HMM=False)
+        for j, w in enumerate(words):
+            if not _CANDIDATE_SUFFIX.fullmatch(w) and not (len(w) > 2 and _CANDIDATE_SUFFIX.search(w[-2:])):
+                continue
+            if w in known:
+                continue
+            term = w
+            k = j - 1
+            # grow leftwards over content words: 联合/执法/机制 → 联合执法机制
+            while k >= 0 and len(term) < 12 and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", words[k]) \
+                    and words[k] not in _FUNCTION_WORDS:
+                term = words[k] + term
+                k -= 1
+            if len(term) < 4 or term in known or any(term.endswith(t) for t in known if len(t) >= 4):
+                continue
+            counts[term] += 1
+    return [Candidate(term=t, count=n, docs=[doc.path]) for t, n in counts.most_common()]
+
+
+_FUNCTION_WORDS = frozenset("建立 健全 完善 落实 推行 实行 执行 推进 加强 创新 探索 构建 形成 制定 "
+                            "严格 全面 深入 进一步 持续 不断 积极 认真 切实 坚持 强化 规范 优化 "
+                            "出台 印发 实施 启动 以及 和 与 及 等 的 各项 相关 有关".split())
+
+
+def facts_record(doc: Document) -> dict:
+    """The facts as JSON-ready dicts, offsets into the source text."""
+    def span(s, e):
+        return doc.source_span(s, e)
+
+    statuses = sorted({(m.notation, m.status) for m in doc.mechanisms})
+    return {
+        "mechanisms": [{"notation": m.notation, "label": m.label, "status": m.status,
+                        "matched": m.matched, "evidence": m.evidence,
+                        "start": span(m.start, m.end)[0], "end": span(m.start, m.end)[1]}
+                       for m in doc.mechanisms],
+        "mechanism_statuses": [{"notation": n, "status": s} for n, s in statuses],
+        "institutions": [{"kind": x.kind, "label": x.label, "name": x.name, "count": x.count,
+                          "unit": x.unit, "evidence": x.evidence,
+                          "start": span(x.start, x.end)[0], "end": span(x.start, x.end)[1]}
+                         for x in doc.institutions],
+        "quantities": [{"subject": q.subject, "value": q.value, "unit": q.unit, "qualifier": q.qualifier,
+                        "notation": q.notation, "evidence": q.evidence,
+                        "start": span(q.start, q.end)[0], "end": span(q.start, q.end)[1]}
+                       for q in doc.quantities],
+        "obligations": [{"addressee": o.addressee, "modality": o.modality, "notation": o.notation,
+                         "deadline": o.deadline, "evidence": o.evidence,
+                         "start": span(o.start, o.end)[0], "end": span(o.start, o.end)[1]}
+                        for o in doc.obligations],
+        "candidates": [{"term": c.term, "count": c.count} for c in doc.candidates],
+    }

@@ -1,0 +1,115 @@
+"""Source text → normalized text (simplified script, no pinyin, no page chrome), with a map back.
+
+Every later step works on the normalized text; evidence is quoted from the source through
+the offset map, so an auditor sees the words exactly as the government published them.
+"""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .document import Document
+from .offsets import OffsetMap, delete_spans
+
+# Ruby pinyin flattened into the text: 執(zhí)法, 發(fā)布. A group is removed only when it
+# follows a Chinese character and holds pinyin syllables, so (一), 县(区), (草案),
+# (2021—2025年) and English abbreviations stay.
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
+_PINYIN_GROUP = re.compile(
+    r"(?<=[\u3400-\u9fff])\s?[(（]\s*([a-zA-Zü" + _TONED + r"]{1,7}(?:\s+[a-zü" + _TONED + r"]{1,7})*)\s*[)）]")
+_SYLLABLE = re.compile(
+    r"(?:zh|ch|sh|[bpmfdtnlgkhjqxrzcsyw])?"
+    r"(?:iang|iong|uang|ueng|ang|eng|ing|ong|ian|iao|uai|uan|üan|van|ai|ei|ao|ou|an|en|in|un|ün|vn|er"
+    r"|ia|ie|iu|ua|uo|ui|üe|ve|ue|a|o|e|i|u|ü|v)")
+_DETONE = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ", "aaaaeeeeiiiioooouuuuüüüü")
+
+# Web-page chrome that scraped reports carry; removed wherever it stands.
+_CHROME = re.compile(
+    r"【?\s*(?:扫一扫在手机上查看当前页面|扫一扫在手机打开当前页|打印本页|关闭窗口|打印此页|关闭本页|"
+    r"字[体号]\s*[:：]?\s*[【\[]?大[】\]]?\s*[【\[]?中[】\]]?\s*[【\[]?小[】\]]?|"
+    r"我要纠错|返回顶部|网站地图|分享到\s*[:：]?|收藏本页|【?打印】?\s*【?关闭】?)\s*】?")
+
+# Fields of the metadata table that government portals put above a document.
+HEADER_FIELDS = {
+    "索引号": "index_no", "发布机构": "publisher", "成文日期": "written", "发文日期": "written",
+    "发布日期": "published", "文号": "doc_no", "发文字号": "doc_no", "主题分类": "topic",
+    "公开方式": "disclosure", "体裁分类": "genre", "公开范围": "scope", "组配分类": "category",
+    "信息来源": "source", "有效性": "validity", "主题词": "keywords",
+}
+_FIELD_LABEL = re.compile(
+    "(" + "|".join(r"\s*".join(name) for name in sorted(HEADER_FIELDS, key=len, reverse=True)) + r")\s*[:：]")
+
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+# Full-width ASCII letters, digits and brackets fold to ASCII so that 2０24, （一） and 100％
+# read like their half-width forms. Chinese punctuation (，。、“”) stays: it carries meaning.
+_FULLWIDTH.update({0x3000: 0x20, 0xFEFF: 0x20})
+_FOLD = str.maketrans({k: chr(v) for k, v in _FULLWIDTH.items()} | {"\u00a0": " "})
+
+
+@lru_cache(maxsize=1)
+def _converter():
+    import opencc
+    return opencc.OpenCC("t2s")
+
+
+def strip_pinyin(text: str) -> list[tuple[int, int]]:
+    """Spans of inline pinyin annotations to delete."""
+    spans = []
+    for m in _PINYIN_GROUP.finditer(text):
+        body = m.group(1)
+        toned = any(c in _TONED for c in body)
+        words = body.lower().translate(_DETONE).split()
+        if all(_SYLLABLE.fullmatch(w) for w in words) and (toned or body.islower()):
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def to_simplified(text: str) -> str:
+    """Traditional → simplified, one character for one, so offsets stay valid."""
+    text = text.translate(_FOLD)
+    converted = _converter().convert(text)
+    if len(converted) == len(text):
+        return converted
+    # OpenCC's phrase tables may change a phrase's length; convert those lines char by char.
+    out = []
+    for line in text.splitlines(keepends=True):
+        conv = _converter().convert(line)
+        out.append(conv if len(conv) == len(line)
+                   else "".join(c if len(d := _converter().convert(c)) != 1 else d for c in line))
+    return "".join(out)
+
+
+def parse_header(text: str, max_lines: int = 25) -> tuple[dict, list[tuple[int, int]]]:
+    """Header fields (索引号, 发布机构 …) from the first lines, and the spans of those lines."""
+    header, spans, pos = {}, [], 0
+    for n, line in enumerate(text.split("\n")):
+        if n >= max_lines:
+            break
+        labels = list(_FIELD_LABEL.finditer(line))
+        if labels and not line[:labels[0].start()].strip():
+            for i, m in enumerate(labels):
+                end = labels[i + 1].start() if i + 1 < len(labels) else len(line)
+                value = line[m.end():end].strip()
+                key = HEADER_FIELDS[re.sub(r"\s+", "", m.group(1))]
+                if value and key not in header:
+                    header[key] = value
+            spans.append((pos, pos + len(line) + 1))
+        pos += len(line) + 1
+    return header, spans
+
+
+def normalize_text(source: str) -> tuple[str, OffsetMap, dict]:
+    """The normalized text, its map to `source`, and the header fields found."""
+    text, to_source = delete_spans(source, strip_pinyin(source))
+    text = to_simplified(text)
+    header, header_spans = parse_header(text)
+    chrome = [(m.start(), m.end()) for m in _CHROME.finditer(text)]
+    if header_spans or chrome:
+        text, inner = delete_spans(text, header_spans + chrome)
+        to_source = inner.then(to_source)
+    return text, to_source, header
+
+
+def normalize(doc: Document) -> Document:
+    doc.text, doc.offsets, doc.header = normalize_text(doc.source)
+    return doc

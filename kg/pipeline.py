@@ -1,0 +1,101 @@
+"""File → Document with every fact, one document at a time.
+
+`process_file` is a pure function of the file's bytes, so it can run in worker processes;
+`document_record` is the JSON shape `kg extract` prints (and ../shared/eval/score.py reads).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+
+from . import extract, normalize, places, read, structure
+from .document import Document
+
+_SELF = {"局": "我局", "厅": "我厅", "委": "我委", "院": "我院", "所": "我所", "办": "我办"}
+
+
+def load(path) -> Document:
+    """Read a file into a Document (raises read.ReadError with a one-line reason)."""
+    src = read.read_file(path)
+    return Document(path=str(path), source=src.text, source_format=src.format, encoding=src.encoding)
+
+
+def complete_organ(doc: Document) -> None:
+    """Give the organ its place: 市综合行政执法局 in 乳山市's report is 乳山市综合行政执法局."""
+    loc = doc.locality.locality if doc.locality else None
+    if loc is None or loc.level == "nation":
+        return
+    organ = doc.organ
+    if organ and organ[0] in "省市区县州旗镇乡" and not organ.startswith(loc.name):
+        doc.organ = loc.name + organ[1:] if organ[0] == loc.name[-1] else loc.name + organ
+        return
+    if organ and (organ.startswith(loc.name) or organ.startswith(loc.name[:2])):
+        return
+    # the body names its author in full somewhere: “福清市城市管理和综合执法局”
+    pattern = re.compile(re.escape(loc.name) + r"[\u4e00-\u9fff]{2,16}?(?:人民政府|局|厅|委员会|办公室|院|所|中心)")
+    names = pattern.findall(doc.text)
+    own = [n for n in names if any(n.endswith(k) and w in doc.text for k, w in _SELF.items())]
+    if own:
+        doc.organ = max(set(own), key=lambda n: (own.count(n), len(n)))
+    elif doc.organ is None:
+        doc.organ = loc.name + "人民政府"
+
+
+def analyse(doc: Document) -> Document:
+    """Normalize, structure, place and extract an already read document."""
+    normalize.normalize(doc)
+    structure.structure(doc)
+    doc.locality = places.resolve_locality(doc.text, organ=doc.organ, title=doc.title, header=doc.header)
+    complete_organ(doc)
+    extract.extract(doc)
+    return doc
+
+
+def process_file(path) -> Document:
+    return analyse(load(path))
+
+
+def content_hash(doc: Document) -> str:
+    return hashlib.sha256(doc.source.encode("utf-8")).hexdigest()
+
+
+def locality_record(doc: Document) -> dict | None:
+    res = doc.locality
+    if res is None or res.locality is None:
+        return None
+    loc = res.locality
+    return {"name": loc.name, "code": loc.code, "level": loc.level,
+            "province": loc.province, "prefecture": loc.prefecture, "county": loc.county}
+
+
+def document_record(doc: Document) -> dict:
+    """The JSON record of one document. Offsets (start, end) index the source text as read."""
+    def span(start, end):
+        return doc.source_span(start, end)
+
+    record = {
+        "doc": os.path.basename(doc.path),
+        "path": doc.path,
+        "format": doc.source_format,
+        "encoding": doc.encoding,
+        "title": doc.title,
+        "organ": doc.organ,
+        "year": doc.year,
+        "doctype": doc.doctype,
+        "header": doc.header,
+        "locality": locality_record(doc),
+    }
+    if doc.locality is not None and doc.locality.locality is None:
+        record["locality_candidates"] = [
+            {"name": c.name, "code": c.code, "province": c.province, "prefecture": c.prefecture}
+            for c in doc.locality.candidates]
+    if doc.locality is not None:
+        record["locality_reason"] = doc.locality.reason or doc.locality.evidence
+    record["sections"] = [
+        {"role": s.role, "numbering": s.numbering, "depth": s.depth, "heading": s.heading,
+         "start": span(s.start, s.end)[0], "end": span(s.start, s.end)[1]}
+        for s in doc.sections]
+    record["sentences"] = len(doc.sentences)
+    record.update(extract.facts_record(doc))
+    return record
