@@ -1,0 +1,831 @@
+"""Where a document comes from: administrative divisions (GB/T 2260) and locality resolution.
+
+The division list is the one `cpca` ships (`resources/adcodes.csv`, county level and up). We
+read the CSV straight from the installed package directory: importing `cpca` itself would pull
+in pandas and jieba, seconds of start-up for a 3,500-line table.
+
+`resolve_locality` reads the signals a 法治政府建设 report gives about its own place, strongest
+first: the issuing organ (“香格里拉市司法局关于…”), self-references in the body (“法治乳山”,
+“乳山市政府门户网站”, “2024年,辽源市…”), then how often and where each division is named. The
+result is never a silent guess: a name shared by several divisions (江北区, 鼓楼区) that the
+context does not settle comes back as `locality=None` with the candidates and a reason.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+
+from .document import Locality, LocalityResolution
+
+_DEPTH = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "township": 4}
+
+# Rows of adcodes.csv that are not divisions but grouping nodes of the code table: the
+# 市辖区 of every prefecture, 重庆's “县” (5002xx) and the 省直辖县级行政区划 (4290xx, 4690xx,
+# 6590xx …). Their children hang directly under the province.
+_PLACEHOLDER = re.compile(r"^(?:市辖区|县|.*直辖县级行政(?:区划|单位))$")
+
+# Level suffixes, longest first, for short names (乳山市 → 乳山, 迪庆藏族自治州 → 迪庆).
+_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "新区", "林区", "特区",
+             "省", "市", "州", "县", "区", "旗", "盟")
+
+# Stems that are ordinary words first and place names second (“和平”, “合作”, “会同有关部门”,
+# “平安建设”, “长治久安”). Such a stem is only believed where the genre uses a place name:
+# 法治X, X市委, X人民政府, after its parent (宁波江北) … never by mere occurrence. County-level stems
+# of two characters get that treatment anyway (see `_Alias.strong`); this list is about the
+# province/prefecture stems and the longer ones, which are otherwise counted wherever they stand.
+COMMON_WORD_STEMS = frozenset("""
+和平 新华 长安 白云 青山 向阳 东方 合作 富裕 平安 大方 安宁 全州 会同 共和 通道 乐业 安定 平和 新兴
+永和 太和 光明 红旗 前进 胜利 解放 民主 文明 城中 城关 新城 江南 江北 河东 河西 南山 北山 城东 城西
+城南 城北 市中 大同 长治 和顺 吉利 长城 阳光 团结 长寿 中山 朝阳 白银 来宾 三明 黄山 红河 阿里
+安康 普洱 四平 大庆 白山 大理 东区 西区 城区 郊区 矿区
+""".split())
+
+# A match that runs on into a longer word is not a mention of the division: 城区域 is not 城区,
+# 合作市场 is not 合作市, 重庆路 is a street, 城关镇 a township, and 荆州市公安局 has no 公安县
+# in it. The suffix read with the next character makes a word (区域, 市场); for names whose stem
+# is a word too (和平区, 合作市) a few more such words count (和平区间, 合作市级).
+_SUFFIX_WORDS = {"区": "域", "市": "场"}
+_SUFFIX_WORDS_COMMON = {"区": "域间内", "市": "场级民", "县": "级域"}
+_STEM_CONTINUES = re.compile(r"(?:镇|乡|村|街道|社区|路|街|大道|大街|巷|小区|中学|小学|"
+                             r"局|厅|处|科|股|所|队|部|机关|委员会|办公室|中心|人员|系统)")
+
+# What follows a place name when it names an organ of that place: 乳山市人民政府, 江北区委.
+_ORGAN_AFTER = re.compile(r"(?:[省市州县区旗盟])?(?:人民政府|政府|党委|党工委|委员会|委|人大|政协|"
+                          r"人民法院|法院|人民检察院|检察院|司法局|司法厅|综合行政执法局|城市管理)")
+
+# Slogans that name the own place: 法治乳山, 平安江北, 美丽乡村 (no division: no match).
+_SLOGAN_BEFORE = ("法治", "平安", "美丽", "幸福", "数字", "智慧", "文明", "健康")
+_PORTAL_AFTER = re.compile(r"(?:[省市州县区旗盟])?(?:人民政府|政府)?(?:门户网站|政府网|官方网站|官网)")
+_YEAR_BEFORE = re.compile(r"(?:^|[\n。；;])\s*(?:\d{4}年(?:度)?|今年|近年来|一年来)\s*[，,、]?\s*(?:以来)?[，,]?\s*$")
+_LEADERSHIP = re.compile(r"[省市州县区旗盟]?委[^。\n]{0,24}领导下")
+# 《福清市法治政府建设实施方案》: the own plan (a superior's plan is cited too; the descent to the
+# lowest consistent division sorts that out)
+_OWN_PLAN = re.compile(r"[^》\n]{0,8}?(?:法治政府建设|法治建设|依法行政)[^》\n]{0,12}?(?:实施方案|规划|工作要点)")
+
+# 我市 / 全县 / 本区 tell the level of the own place. 我/本 speak for the author; 全 less so
+# (“全省首个”, “全市唯一” compare the author with its superior's whole area), so it counts once
+# and not at all before such a comparison.
+_LEVEL_SELF = re.compile(r"(?:我|本)([省市州县区旗盟镇乡])(?![场民长委级直属])")
+_LEVEL_ALL = re.compile(r"全([省市州县区旗盟镇乡])(?![场民长委级直属])(?!.{0,3}(?:首|唯一|第|率先|前列|领先|最|推广|表彰|通报|排名))")
+
+# Organs of the centre: their documents apply nationwide. The ministries are named one by one,
+# because a bare “宣传部” or “组织部” is usually a local party department whose place was omitted.
+_MINISTRIES = ("外交部 国防部 教育部 科学技术部 工业和信息化部 公安部 国家安全部 民政部 司法部 财政部 "
+               "人力资源和社会保障部 人力资源社会保障部 自然资源部 生态环境部 住房和城乡建设部 住房城乡建设部 "
+               "交通运输部 水利部 农业农村部 商务部 文化和旅游部 国家卫生健康委员会 国家卫生健康委 "
+               "退役军人事务部 应急管理部 审计署 中国人民银行").split()
+_CENTRAL = re.compile(r"^(?:中共中央|中国共产党中央委员会|中央全面依法治国委员会|中央办公厅|国务院|全国人民代表大会|"
+                      r"全国人大|全国政协|最高人民法院|最高人民检察院|中华人民共和国|"
+                      r"国家[^\s省市州县区旗盟]{1,14}?(?:总局|局|委员会|委|署)|"
+                      + "|".join(_MINISTRIES) + ")")
+
+# A township after its county in an organ or title: 夏村镇人民政府, 慈城镇2023年…
+_TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。()（）《》“”]){1,8}?(?:镇|乡|街道|苏木))"
+                       r"(?=人民政府|政府|办事处|党委|党工委|人大|司法所|综合|便民|关于|法治|20\d\d|\d{4}|$|[\s(（])")
+
+_HEADER_ORGAN_KEYS = ("publisher", "发布机构", "发文机关", "发文单位", "发布单位", "source", "信息来源")
+_HEADER_IN_TEXT = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:：]\s*([^\s:：]{2,40})")
+_TITLE_LINE = re.compile(r"(?:关于|报告|通知|意见|方案|决定|办法|总结|情况|纲要|规划|要点)")
+_HEADER_LINE = re.compile(r"^.{0,8}[:：]|索引号|文\s*号|发布机构|主题分类|成文日期|发布日期|公开方式")
+# The rest of an organ's name after its place: 司法局, 综合行政执法局, 人民政府, 城市管理委员会.
+_ORGAN_TAIL = re.compile(r"[\u4e00-\u9fff]{0,16}?(?:人民政府|政府|办事处|局|厅|委员会|委|办公室|办|院|所|中心|大队|支队|署)"
+                         r"(?=关于|20\d\d|\d{4}|法治|年度|[\s(（《]|$)")
+_LEADING_NOISE = re.compile(r"(?:\s|中国共产党|中共|关于|\d{4}年(?:度)?|[，,、：:])+")
+
+# How much a mention weighs, by where and how it stands.
+# A self-reference outweighs a handful of plain mentions but not a text full of another name:
+# “学习借鉴法治浙江经验” in a Jiangsu county's report must not make it Zhejiang's.
+_W_MENTION, _W_HEAD, _W_SELF = 1.0, 2.0, 4.0
+_HEAD_CHARS = 300
+
+
+def _runs_on(alias: "_Alias", text: str, end: int) -> bool:
+    """Does the name matched before `end` continue into a longer word?"""
+    if alias.kind == "stem":
+        return bool(_STEM_CONTINUES.match(text, end))
+    nxt = text[end:end + 1]
+    words = _SUFFIX_WORDS_COMMON if alias.text[:-1] in COMMON_WORD_STEMS else _SUFFIX_WORDS
+    return bool(nxt) and nxt in words.get(alias.text[-1], "")
+
+
+@dataclass(frozen=True)
+class _Division:
+    code: str
+    name: str
+    level: str
+    parent: str | None          # None for provinces
+    suffix: str                 # the character 我X/全X use for it: 市, 县, 区, 州 …
+
+
+@dataclass(frozen=True)
+class _Alias:
+    """One surface form and the divisions it may name."""
+    text: str
+    codes: tuple                # candidate codes, most plausible level only for bare stems
+    kind: str                   # full | short (迪庆州, 维西县) | stem (乳山, 江北)
+    strong: bool                # counted wherever it occurs (else only where the genre anchors it)
+
+
+def _data_dir() -> str:
+    """cpca's resources directory, found without importing cpca."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the division data comes from the `cpca` package, which is not installed")
+    return os.path.join(list(spec.submodule_search_locations)[0], "resources")
+
+
+def _level_of(code: str) -> str:
+    if code[2:] == "0000":
+        return "province"
+    if code[4:] == "00":
+        return "prefecture"
+    return "county"
+
+
+def _suffix_char(name: str) -> str:
+    for long, char in (("特别行政区", "区"), ("自治区", "区"), ("自治州", "州"), ("自治县", "县"),
+                       ("自治旗", "旗"), ("地区", "区")):
+        if name.endswith(long):
+            return char
+    return name[-1]
+
+
+def _strip_ethnic(stem: str, ethnic: list[str]) -> str:
+    """迪庆藏族 → 迪庆, 黔西南布依族苗族 → 黔西南, 伊犁哈萨克 → 伊犁; 内蒙古 stays."""
+    changed = True
+    while changed:
+        changed = False
+        for e in ethnic:
+            bare = e[:-1]
+            for form in (e, bare) if len(bare) >= 2 else (e,):
+                if stem.endswith(form) and len(stem) - len(form) >= 2:
+                    stem = stem[: -len(form)]
+                    changed = True
+                    break
+            if changed:
+                break
+    return stem
+
+
+def _short_forms(name: str, ethnic: list[str]) -> list[tuple[str, str]]:
+    """(form, kind) pairs: bare stems and suffixed short names of a full name."""
+    out: list[tuple[str, str]] = []
+    if name.endswith(("群岛", "海域")):
+        return out
+    for suf in _SUFFIXES:
+        if not name.endswith(suf):
+            continue
+        stem = name[: -len(suf)]
+        if suf in ("林区",) and len(stem) < 3:        # 万柏林区 is 万柏林 + 区, not 万柏 + 林区
+            continue
+        if suf == "新区" and len(stem) < 2:           # 清新区 is 清新 + 区
+            continue
+        if suf.startswith("自治"):
+            stem = _strip_ethnic(stem, ethnic)
+            if suf in ("自治州", "自治县", "自治旗") and len(stem) >= 2:
+                out.append((stem + suf[-1], "short"))  # 迪庆州, 维西县
+        if len(stem) >= 2 and stem != name:
+            out.append((stem, "stem"))
+        break
+    return out
+
+
+class Divisions:
+    """The division index: code ↔ name, levels, parents, and a matcher over all names."""
+
+    def __init__(self, rows: list[tuple[str, str]], ethnic: list[str]):
+        self._div: dict[str, _Division] = {}
+        names = {}
+        for code12, name in rows:
+            code = code12[:6]
+            if _PLACEHOLDER.match(name) or not name:
+                continue
+            names[code] = name
+        for code, name in names.items():
+            level = _level_of(code)
+            if level == "province":
+                parent = None
+            elif level == "prefecture":
+                parent = code[:2] + "0000"
+            else:
+                pref = code[:4] + "00"
+                # counties of 北京/重庆 … and 省直辖 counties sit directly under the province
+                parent = pref if pref in names else code[:2] + "0000"
+            if parent is not None and parent not in names:
+                parent = None
+            self._div[code] = _Division(code, name, level, parent, _suffix_char(name))
+
+        self._children: dict[str, list[str]] = defaultdict(list)
+        for d in self._div.values():
+            if d.parent:
+                self._children[d.parent].append(d.code)
+
+        # surface form → [(code, kind)]
+        forms: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for d in self._div.values():
+            forms[d.name].append((d.code, "full"))
+            for form, kind in _short_forms(d.name, ethnic):
+                forms[form].append((d.code, kind))
+        # every division a form may name, at any level (江北 → both 江北区; 朝阳 → 市, 县, 区 …)
+        self._every: dict[str, tuple] = {f: tuple(sorted({c for c, _ in e})) for f, e in forms.items()}
+
+        self.aliases: dict[str, _Alias] = {}
+        for form, entries in forms.items():
+            named = [c for c, k in entries if k != "stem"]
+            if named:
+                codes = tuple(sorted(set(named)))
+                kind = "full" if any(k == "full" for _, k in entries) else "short"
+            else:
+                # a bare stem names the highest division that bears it: 吉林 is the province,
+                # 山东 the province; 朝阳 (市, 区, 县) the prefecture 朝阳市
+                stems = sorted(set(c for c, _ in entries))
+                top = min(_DEPTH[self._div[c].level] for c in stems)
+                codes = tuple(c for c in stems if _DEPTH[self._div[c].level] == top)
+                kind = "stem"
+            self.aliases[form] = _Alias(form, codes, kind, self._is_strong(form, kind, codes))
+
+        # every alias, by full and bare forms at once; leftmost-longest scanning
+        self._automaton = ahocorasick.Automaton()
+        for form, alias in self.aliases.items():
+            self._automaton.add_word(form, alias)
+        self._automaton.make_automaton()
+        self._max_len = max(len(f) for f in self.aliases)
+
+    def _is_strong(self, form: str, kind: str, codes: tuple) -> bool:
+        if form in COMMON_WORD_STEMS:
+            return False
+        if kind == "full":
+            # two-character names are words or word pieces first: 城区, 郊区, 和县 (市和县级), 代县
+            return len(form) >= 3
+        if kind == "short":
+            return True
+        # bare stems: provinces and prefectures are named bare all the time (浙江, 宁波); a bare
+        # county stem of two characters is too often a common word (江北, 朝阳, 会同)
+        return len(form) >= 3 or any(self._div[c].level != "county" for c in codes)
+
+    # -- public look-ups ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._div)
+
+    def __contains__(self, code: str) -> bool:
+        return _code6(code) in self._div
+
+    def by_code(self, code: str) -> Locality | None:
+        c = _code6(code)
+        return self.locality(c) if c in self._div else None
+
+    def by_name(self, name: str) -> list[Locality]:
+        """Divisions with this full name, or else every one with this short name (乳山, 迪庆州,
+        江北 → both 江北区), highest level first."""
+        codes = self.every(name.strip())
+        full = [c for c in codes if self._div[c].name == name.strip()]
+        return [self.locality(c) for c in _by_level(self, full or codes)]
+
+    def parents(self, code: str) -> list[Locality]:
+        """The ancestors of a division, province first."""
+        return [self.locality(c) for c, _, _ in self._chain(_code6(code))]
+
+    def children(self, code: str) -> list[Locality]:
+        return [self.locality(c) for c in sorted(self._children.get(_code6(code), ()))]
+
+    def every(self, form: str) -> tuple:
+        """Every division a form may name, bare stems included at all levels."""
+        return self._every.get(form, ())
+
+    def all_names(self, code: str) -> list[str]:
+        """Full and short names of one division (for matchers elsewhere)."""
+        return sorted(f for f, a in self.aliases.items() if code in a.codes)
+
+    # -- internals used by the resolver ------------------------------------------------------
+
+    def division(self, code: str) -> _Division:
+        return self._div[code]
+
+    def _chain(self, code: str) -> list[tuple[str, str, str]]:
+        out = []
+        p = self._div[code].parent if code in self._div else None
+        while p:
+            d = self._div[p]
+            out.append((d.code, d.name, d.level))
+            p = d.parent
+        return out[::-1]
+
+    def ancestors(self, code: str) -> list[str]:
+        return [c for c, _, _ in self._chain(code)]
+
+    def is_ancestor(self, a: str, b: str) -> bool:
+        """Is division a an ancestor of division b?"""
+        p = self._div[b].parent if b in self._div else None
+        while p:
+            if p == a:
+                return True
+            p = self._div[p].parent
+        return False
+
+    def related(self, a: str, b: str) -> bool:
+        """Ancestor, descendant or sibling: names that make each other's region plausible."""
+        if a == b:
+            return False
+        da, db = self._div[a], self._div[b]
+        return (self.is_ancestor(a, b) or self.is_ancestor(b, a)
+                or (da.parent is not None and da.parent == db.parent))
+
+    def locality(self, code: str) -> Locality:
+        d = self._div[code]
+        chain = self._chain(code)
+        province = d.name if d.level == "province" else (chain[0][1] if chain else None)
+        if d.level == "prefecture":
+            prefecture = d.name
+        elif d.level == "county":
+            # a county's prefecture is its parent; for 北京/天津/上海/重庆 that is the municipality
+            # (a province-level 市); 省直辖 counties (仙桃市, 琼海市) have none
+            parent = self._div[d.parent] if d.parent else None
+            if parent is not None and (parent.level == "prefecture" or parent.name.endswith("市")):
+                prefecture = parent.name
+            else:
+                prefecture = None
+        else:
+            prefecture = None
+        return Locality(name=d.name, code=d.code, level=d.level, province=province,
+                        prefecture=prefecture, county=None, parents=chain)
+
+    def scan(self, text: str):
+        """(start, end, alias) for every leftmost-longest division name in text."""
+        for end, alias in self._automaton.iter_long(text):
+            yield end - len(alias.text) + 1, end + 1, alias
+
+    def match_at(self, text: str, pos: int) -> _Alias | None:
+        """The longest alias that starts exactly at pos."""
+        for n in range(min(self._max_len, len(text) - pos), 1, -1):
+            a = self.aliases.get(text[pos:pos + n])
+            if a is not None:
+                return a
+        return None
+
+    def describe(self, code: str) -> str:
+        """浙江省宁波市, 重庆市: where a division lies, for messages."""
+        chain = [n for _, n, _ in self._chain(code)]
+        return "".join(chain) if chain else self._div[code].name
+
+
+def _code6(code: str) -> str:
+    code = str(code).strip()
+    return code[:6] if len(code) in (9, 12) and code.isdigit() else code
+
+
+@lru_cache(maxsize=1)
+def divisions() -> Divisions:
+    """The division index, built once per process."""
+    base = _data_dir()
+    with open(os.path.join(base, "adcodes.csv"), encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        rows = [(r[0], r[1].strip()) for r in reader if r and r[0].isdigit()]
+    ethnic = []
+    path = os.path.join(base, "56_nations.csv")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as f:
+            ethnic = [line.strip() for line in f if line.strip().endswith("族")]
+    ethnic.sort(key=len, reverse=True)
+    return Divisions(rows, ethnic)
+
+
+def _nation() -> Locality:
+    return Locality(name="全国", code="000000", level="nation")
+
+
+# ---------------------------------------------------------------------------------------------
+# Looking up a region the user types
+
+
+def lookup_region(query: str) -> list[Locality]:
+    """Divisions a user means by `query`: a full or short name, a 6/12-digit code, or a chain
+    (宁波市江北区, 浙江宁波). Ambiguous names give every division that bears them."""
+    q = re.sub(r"\s+", "", query or "")
+    if not q:
+        return []
+    idx = divisions()
+    if q.isdigit():
+        loc = idx.by_code(q) if len(q) in (6, 12) else None
+        return [loc] if loc else []
+    found = idx.by_name(q)
+    if found:
+        return found
+    chain = _parse_chain(q, 0)
+    if chain.end == len(q) and chain.codes:
+        return [idx.locality(c) for c in _by_level(idx, chain.codes)]
+    return []
+
+
+def _by_level(idx: "Divisions", codes) -> list[str]:
+    return sorted(set(codes), key=lambda c: (_DEPTH[idx.division(c).level], c))
+
+
+# ---------------------------------------------------------------------------------------------
+# Organ and title: a chain of division names at the start of a string
+
+
+@dataclass
+class _Chain:
+    codes: tuple = ()           # candidates for the lowest division named
+    names: tuple = ()           # the names as written, highest first
+    end: int = 0                # where the chain (township included) stops in the string
+    township: str | None = None
+    names_end: int = 0          # where the division names stop
+
+
+def _parse_chain(s: str, pos: int) -> _Chain:
+    """Division names one after another from pos: 浙江省宁波市江北区, 河南省, 乳山市夏村镇.
+
+    Each name's candidates are narrowed to those lying under the previous name, so 宁波市江北区
+    is 330205 however many 江北区 there are. Position makes even weak stems believable here.
+    """
+    idx = divisions()
+    codes: tuple = ()
+    names: list[str] = []
+    while pos < len(s):
+        alias = idx.match_at(s, pos)
+        if alias is None:
+            break
+        if _runs_on(alias, s, pos + len(alias.text)):
+            break                                   # 城关镇: a township, not 城关区
+        if not codes and not alias.strong and not (
+                _ORGAN_TAIL.match(s, pos + len(alias.text)) or idx.match_at(s, pos + len(alias.text))):
+            break                                   # 城区环境整治…: a word, not 城区 the district
+        # under a named parent a bare stem may be a county too: 宁波江北
+        cands = idx.every(alias.text) if codes else alias.codes
+        if codes:
+            under = tuple(c for c in cands if any(idx.is_ancestor(p, c) for p in codes))
+            if not under:
+                break
+            cands = under
+        codes = cands
+        names.append(alias.text)
+        pos += len(alias.text)
+    chain = _Chain(codes, tuple(names), pos, None, pos)
+    m = _TOWNSHIP.match(s, pos)
+    if m:
+        chain.township, chain.end = m.group(1), m.end()
+    return chain
+
+
+def _organ_part(line: str) -> str:
+    """The issuing body in a title: what stands before 关于."""
+    return line.split("关于", 1)[0] if "关于" in line[1:] else ""
+
+
+def _skip_noise(s: str, pos: int) -> int:
+    """Past 中共, 关于, a year and punctuation before an organ's or a title's place name."""
+    m = _LEADING_NOISE.match(s, pos)
+    return m.end() if m else pos
+
+
+# ---------------------------------------------------------------------------------------------
+# The body: every mention, weighted
+
+
+@dataclass
+class _Mention:
+    start: int
+    end: int
+    codes: tuple
+    weight: float
+    self_ref: str | None        # the quoted self-reference, if this mention is one
+
+
+def _self_reference(text: str, s: int, e: int) -> str | None:
+    """A quotation if the genre uses the name at [s, e) for the document's own place."""
+    for word in _SLOGAN_BEFORE:
+        if s >= len(word) and text.startswith(word, s - len(word)):
+            return text[s - len(word):e]                            # 法治乳山
+    m = _PORTAL_AFTER.match(text, e)
+    if m:
+        return text[s:m.end()]                                      # 乳山市政府门户网站
+    if "现将" in text[max(0, s - 4):s]:
+        return text[text.rfind("现将", 0, s):e]                       # 现将辽源市…报告如下
+    m = _YEAR_BEFORE.search(text, max(0, s - 14), s)
+    if m and m.end() == s:
+        return text[m.start():e].strip("\n。；; ")                    # 2024年,辽源市深入…
+    if text[s - 1:s] == "在" and _LEADERSHIP.match(text, e):
+        return text[s - 1:e + 3]                                     # 在乳山市委…领导下
+    if text[s - 1:s] == "《" and (m := _OWN_PLAN.match(text, e)):
+        return text[s - 1:m.end()]                                   # 《福清市法治政府建设实施方案
+    return None
+
+
+def _scan_body(text: str) -> list[_Mention]:
+    idx = divisions()
+    out: list[_Mention] = []
+    prev: _Mention | None = None
+    head = min(len(text), _HEAD_CHARS)
+    for s, e, alias in idx.scan(text):
+        # a match running into a longer word: try the shorter alias inside it (福清市场 → 福清)
+        while alias is not None and _runs_on(alias, text, e):
+            e -= 1
+            alias = idx.aliases.get(text[s:e]) if e - s >= 2 else None
+        if alias is None:
+            continue
+        after_name = prev is not None and prev.end == s
+        if (alias.kind == "full" and len(alias.text) == 2 and not after_name
+                and text[s - 1:s] in "省市州县区旗乡镇"):
+            continue                                # 市和县人民政府 is “city and county”, not 和县
+        codes = alias.codes
+        under = ()
+        if after_name:
+            # 宁波市江北区, 威海乳山: the name before settles which one, and vouches for a bare stem
+            under = tuple(c for c in idx.every(alias.text)
+                          if any(idx.is_ancestor(p, c) for p in prev.codes))
+            if under:
+                codes = under
+        self_ref = _self_reference(text, s, e)
+        anchored = bool(under) or bool(_ORGAN_AFTER.match(text, e))
+        if not alias.strong and not (self_ref or anchored):
+            continue
+        weight = _W_MENTION + (_W_HEAD if s < head else 0.0) + (_W_SELF if self_ref else 0.0)
+        prev = _Mention(s, e, codes, weight, self_ref)
+        out.append(prev)
+    return out
+
+
+def _level_hint(text: str) -> str | None:
+    """The level word the document uses for itself (我市, 全县, 本区), when one dominates."""
+    counts: dict[str, int] = defaultdict(int)
+    for m in _LEVEL_SELF.finditer(text):
+        counts[m.group(1)] += 2
+    for m in _LEVEL_ALL.finditer(text):
+        counts[m.group(1)] += 1
+    if not counts:
+        return None
+    ranked = sorted(counts.items(), key=lambda kv: -kv[1])
+    best, n = ranked[0]
+    second = ranked[1][1] if len(ranked) > 1 else 0
+    return best if n >= 2 and n >= 1.5 * second else None
+
+
+@dataclass
+class _Scores:
+    base: dict                  # code → weight of all mentions that may name it
+    plain: dict                 # code → the same without the self-reference bonus
+    count: dict                 # code → number of mentions
+    unique: dict                # code → weight of mentions that name only it
+    self_refs: dict             # code → [quotation]
+    groups: dict                # code → codes it shares some mention with
+
+
+def _score(mentions: list[_Mention]) -> _Scores:
+    base: dict[str, float] = defaultdict(float)
+    plain: dict[str, float] = defaultdict(float)
+    count: dict[str, int] = defaultdict(int)
+    unique: dict[str, float] = defaultdict(float)
+    self_refs: dict[str, list] = defaultdict(list)
+    groups: dict[str, set] = defaultdict(set)
+    for m in mentions:
+        for c in m.codes:
+            base[c] += m.weight
+            plain[c] += m.weight - (_W_SELF if m.self_ref else 0.0)
+            count[c] += 1
+            if m.self_ref:
+                self_refs[c].append(m.self_ref)
+            if len(m.codes) > 1:
+                groups[c].update(x for x in m.codes if x != c)
+        if len(m.codes) == 1:
+            unique[m.codes[0]] += m.weight
+    return _Scores(dict(base), dict(plain), dict(count), dict(unique), dict(self_refs), dict(groups))
+
+
+def _disambiguate(codes, scores: _Scores) -> tuple[str | None, str]:
+    """Pick one of several same-named divisions by the other names in the text: its province,
+    prefecture, siblings or subdivisions (宁波/浙江/镇海区 → 宁波's 江北区)."""
+    idx = divisions()
+    codes = list(dict.fromkeys(codes))
+    if len(codes) == 1:
+        return codes[0], ""
+    ctx = {}
+    for c in codes:
+        support = [(x, w) for x, w in scores.unique.items() if x not in codes and idx.related(c, x)]
+        ctx[c] = sum(w for _, w in support) + scores.unique.get(c, 0.0)
+    ranked = sorted(codes, key=lambda c: -ctx[c])
+    best, second = ranked[0], ranked[1]
+    if ctx[best] > 0 and ctx[best] >= 2 * ctx[second]:
+        near = [idx.division(x).name for x, _ in sorted(scores.unique.items(), key=lambda kv: -kv[1])
+                if x not in codes and idx.related(best, x)][:3]
+        return best, "、".join(near)
+    return None, ""
+
+
+def _ambiguous(codes, name: str | None = None) -> LocalityResolution:
+    idx = divisions()
+    codes = _by_level(idx, codes)
+    name = name or idx.division(codes[0]).name
+    parts = [f"{c} ({idx.describe(c)})" for c in codes]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+    return LocalityResolution(
+        locality=None, candidates=[idx.locality(c) for c in codes],
+        reason=f"ambiguous: {name} is {listed}; the text does not say which")
+
+
+# A subdivision takes over from the division above it when the text names it at least this
+# share as often (a county's report names its prefecture a lot: 威海市委, 威海市考核 …; a
+# prefecture's report names each of its counties once or twice, in lists).
+_DESCEND_SHARE = 0.3
+_DESCEND_SHARE_HINTED = 0.15        # … when 我县/全县 says the document speaks as the lower level
+
+
+def _pick_from_body(scores: _Scores, hint: str | None) -> tuple[str | None, list]:
+    """The document's own division from the body's mentions, or (None, twins) if ambiguous.
+
+    A superior or a neighbour named often must not win over the own place: the own place is
+    the lowest division that the text names substantially and whose ancestors it also names.
+    """
+    idx = divisions()
+    if not scores.base:
+        return None, []
+
+    def fits(c):
+        return bool(hint) and idx.division(c).suffix == hint
+
+    def rank(c):
+        # self-references first; a division whose ancestors are named too is consistent
+        return (scores.base[c] * (1.5 if fits(c) else 1.0)
+                + 0.25 * sum(scores.base.get(a, 0.0) for a in idx.ancestors(c)))
+
+    candidates = list(scores.base)
+    top = max(candidates, key=lambda c: (rank(c), _DEPTH[idx.division(c).level]))
+
+    # descend to a subdivision the text names substantially and clearly more than its siblings
+    while True:
+        below = [c for c in candidates if idx.is_ancestor(top, c)
+                 and (scores.count[c] >= 2 or scores.self_refs.get(c))]
+        if not below:
+            break
+        below.sort(key=rank, reverse=True)
+        d = below[0]
+        # rivals are the other branches, not d's own prefecture or subdivisions
+        rivals = [rank(c) for c in below[1:] if not idx.is_ancestor(c, d) and not idx.is_ancestor(d, c)]
+        if rivals and rank(d) < 2 * rivals[0]:
+            break                                   # several subdivisions alike: a list of them
+        if scores.self_refs.get(d):
+            top = d                                 # 法治乳山 under 威海市: the county speaks
+            continue
+        if fits(top) and not fits(d):
+            break                                   # 全省 … in a province's report: stay up
+        share = _DESCEND_SHARE_HINTED if fits(d) and not fits(top) else _DESCEND_SHARE
+        if scores.plain[d] >= share * scores.plain[top]:
+            top = d
+        else:
+            break
+
+    twins = [c for c in scores.groups.get(top, ()) if scores.base.get(c, 0) >= 0.5 * scores.base[top]]
+    if twins:
+        winner, _ = _disambiguate([top] + twins, scores)
+        if winner is None:
+            return None, [top] + twins
+        top = winner
+    return top, []
+
+
+def _locality_with_township(code: str, township: str | None) -> Locality:
+    idx = divisions()
+    loc = idx.locality(code)
+    if not township:
+        return loc
+    return Locality(name=township, code=loc.code, level="township", province=loc.province,
+                    prefecture=loc.prefecture if loc.level == "county" else loc.name,
+                    county=loc.name if loc.level == "county" else None,
+                    parents=loc.parents + [(loc.code, loc.name, loc.level)])
+
+
+# ---------------------------------------------------------------------------------------------
+# The resolver
+
+
+def _organ_sources(text: str, organ: str | None, title: str | None, header: dict | None):
+    """(string, is_organ) to read a leading chain of division names from, strongest first:
+    the header's 发布机构, the organ, the part of the title before 关于, the title itself."""
+    out = []
+    for key in _HEADER_ORGAN_KEYS:
+        v = (header or {}).get(key)
+        if v:
+            out.append((str(v).strip(), True))
+    if organ:
+        out.append((organ.strip(), True))
+    m = _HEADER_IN_TEXT.search(text[:600])
+    if m:
+        out.append((m.group(1), True))
+    titles = [title.strip()] if title else []
+    # the first line that is not header chrome, if it is short and reads like a title
+    for line in text[:1000].split("\n"):
+        line = line.strip()
+        if not line or _HEADER_LINE.search(line):
+            continue
+        if len(line) <= 80 and _TITLE_LINE.search(line) and line not in titles:
+            titles.append(line)
+        break
+    for line in titles:
+        part = _organ_part(line)
+        if part:
+            out.append((part.strip(), True))
+        out.append((line, False))
+    return out
+
+
+def _from_organ(sources, scores: _Scores):
+    """A resolution from organ and title; else the central organ or lone township they name."""
+    central = township = None
+    for s, is_organ in sources:
+        s = s.strip()
+        start = _skip_noise(s, 0)
+        cm = _CENTRAL.match(s) or _CENTRAL.match(s, start)     # 中共中央 keeps its 中共
+        if cm:
+            # 国家税务总局乳山市税务局 is a branch in 乳山市; 国务院办公厅 is the centre
+            start = _skip_noise(s, cm.end())
+            if not _parse_chain(s, start).codes:
+                central = central or s
+                continue
+        chain = _parse_chain(s, start)
+        if not chain.codes:
+            if chain.township and township is None:
+                township = (chain.township, s)       # 慈城镇人民政府: the county from the body
+            continue
+        tail = _ORGAN_TAIL.match(s, chain.end)
+        label = "organ" if is_organ or tail else "title"
+        quoted = s if is_organ else s[:tail.end() if tail else chain.end]
+        evidence = f'{label} "{quoted}"'
+        if len(chain.codes) > 1:
+            code, near = _disambiguate(chain.codes, scores)
+            if code is None:
+                return _ambiguous(chain.codes, chain.names[-1]), None, None
+            evidence += f"; {chain.names[-1]} placed by 「{near}」 in the text"
+        else:
+            code = chain.codes[0]
+        if township and not chain.township:
+            # a township organ (慈城镇人民政府) and a county title: the township under that county
+            evidence += f'; township from organ "{township[1]}"'
+        loc = _locality_with_township(code, chain.township or (township[0] if township else None))
+        reason = f"{label} names {loc.name} ({loc.code})"
+        written = chain.names[-1]
+        said = written + s[chain.names_end:chain.names_end + 1]
+        official = divisions().division(code).name
+        if written != official and said[-1] in "市县区旗" and not official.startswith(said):
+            # 章丘区 for the data's 章丘市: a county turned district since the data was compiled
+            reason += f"; the text says {said}, the division data has {official} (renamed since?)"
+        return (LocalityResolution(locality=loc, reason=reason, evidence=evidence), None, None)
+    return None, central, township
+
+
+def resolve_locality(text: str, *, organ: str | None = None, title: str | None = None,
+                     header: dict | None = None) -> LocalityResolution:
+    """The administrative division a document is about (normally: its author's)."""
+    idx = divisions()
+    text = text or ""
+    mentions = _scan_body(text)
+    scores = _score(mentions)
+
+    found, central, township = _from_organ(_organ_sources(text, organ, title, header), scores)
+    if found is not None:
+        return found
+
+    code, twins = _pick_from_body(scores, _level_hint(text))
+    if twins:
+        return _ambiguous(twins)
+    own_voice = code is not None and bool(scores.self_refs.get(code))
+    if central is not None and not own_voice:
+        return LocalityResolution(locality=_nation(), reason="issued by a central organ",
+                                  evidence=f'organ "{central}"')
+    if code is None:
+        if township:
+            return LocalityResolution(
+                locality=None, reason=f"the organ names the township {township[0]}, "
+                                      f"but the text names no county it could lie in")
+        return LocalityResolution(locality=None, reason="no administrative division named in the text")
+    if not own_voice and scores.count[code] < 2:
+        name = idx.division(code).name
+        return LocalityResolution(
+            locality=None, candidates=[idx.locality(code)],
+            reason=f"only a passing mention of {name}; not enough to call it the document's place")
+
+    loc = idx.locality(code)
+    if own_voice:
+        evidence = f'self-reference "{scores.self_refs[code][0]}"'
+    else:
+        evidence = f"named {scores.count[code]}× in the text"
+        if loc.level != "province":
+            above = [idx.division(a).name for a in idx.ancestors(code) if a in scores.base]
+            if above:
+                evidence += f" (under {'、'.join(above)}, also named)"
+    if township and loc.level == "county":
+        # the organ is a township; the body tells the county it belongs to
+        loc = _locality_with_township(code, township[0])
+        return LocalityResolution(
+            locality=loc, reason=f"organ names the township {loc.name}; the text places it in {loc.county}",
+            evidence=f'organ "{township[1]}"; county by {evidence}')
+    return LocalityResolution(locality=loc, reason=f"the text names {loc.name} ({loc.code}) as its own",
+                              evidence=evidence)
