@@ -54,23 +54,35 @@ def _has(words, text: str) -> bool:
     return any(w in text for w in words)
 
 
-def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str:
-    """Status of a mechanism named at `pos` in `sentence`, in a section of `role`."""
+_BOOK_TITLE = re.compile(r"《[^《》]*》")
+
+
+def _mask_titles(sentence: str) -> str:
+    """Blank out 《…》 titles: their words (《…工作计划》, 《未取得许可证经营案》) are not cues."""
+    return _BOOK_TITLE.sub(lambda m: "《" + "＿" * (len(m.group(0)) - 2) + "》", sentence)
+
+
+def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str | None:
+    """Status of a mechanism named at `pos` in `sentence`, in a section of `role`; None when the
+    clause says nothing fell under it (未产生重大案件法制审核案件)."""
     cues = _cues()
     base = ROLE_STATUS.get(role, "implemented")
     if doctype == "notice" and role in ("requirements", "other", "achievements"):
-        return "required"
+        base = "required"
+    sentence = _mask_titles(sentence)
     c0, c1 = _clause_bounds(sentence, pos)
     clause, before = sentence[c0:c1], sentence[c0:pos]
     if base == "required":
         return base
-    if _has(cues.get("weakness", ()), clause) and base != "planned":
+    if _has(cues.get("negation", ()), before) and not _has(cues.get("lack", ()), before):
+        return None
+    lacking = _has(cues.get("lack", ()), before)
+    weak = _has(cues.get("weakness", ()), clause) and not _has(cues.get("remedy", ()), clause)
+    if base == "weakness" or lacking or (weak and base != "planned"):
         return "weakness"
-    if base == "implemented":
-        if _has(cues.get("negation", ()), before):
-            return "weakness"
-        if _has(cues.get("hedge", ()), sentence[:pos]) or _has(cues.get("plan", ()), before):
-            return "planned"
+    if base == "implemented" and (_has(cues.get("hedge", ()), before)
+                                  or _has(cues.get("plan", ()), sentence[:pos])):
+        return "planned"
     return base
 
 
@@ -197,6 +209,8 @@ def extract(doc: Document) -> Document:
             continue
         status = mention_status(doc.section_role(i), doc.doctype or "annual_report",
                                 sent.text, hit.start - sent.start)
+        if status is None:
+            continue
         mentions.append(Mention(notation=hit.entry.notation, label=hit.entry.label, status=status,
                                 start=hit.start, end=hit.end, sentence=i,
                                 matched=text[hit.start:hit.end], evidence=evidence(i)))

@@ -107,7 +107,18 @@ def institution_kinds() -> tuple[Concept, ...]:
 @lru_cache(maxsize=None)
 def cue_words(scheme_local: str) -> dict[str, tuple[str, ...]]:
     """{notation: words} for a cue scheme of kg.ttl (section roles, status cues, doctypes)."""
-    return {c.notation: c.labels for c in scheme(str(KG[scheme_local]))}
+    return {c.notation: c.alt_labels for c in scheme(str(KG[scheme_local]))}
+
+
+@lru_cache(maxsize=None)
+def cue_priorities(scheme_local: str) -> dict[str, int]:
+    """{notation: kg:priority} — lower wins when a text carries cues of several concepts."""
+    g = graph()
+    out = {}
+    for c in scheme(str(KG[scheme_local])):
+        p = g.value(URIRef(c.iri), KG.priority)
+        out[c.notation] = int(p) if p is not None else 99
+    return out
 
 
 def section_role_cues() -> dict[str, tuple[str, ...]]:

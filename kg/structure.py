@@ -32,15 +32,12 @@ _ORGAN = re.compile(
     r"(?:[\u4e00-\u9fff]{1,16}?(?:人民政府|政府办公室|局|厅|委员会|委|办公室|办|院|署|中心|所)))")
 
 
-def _role_of(heading: str, cues: dict[str, tuple[str, ...]]) -> str | None:
-    """The role whose cue word stands earliest in the heading."""
-    best, best_pos = None, None
-    for role, words in cues.items():
-        for w in words:
-            i = heading.find(w)
-            if i >= 0 and (best_pos is None or i < best_pos or (i == best_pos and len(w) > best[1])):
-                best, best_pos = (role, len(w)), i
-    return best[0] if best else None
+def _role_of(heading: str) -> str | None:
+    """The role a heading's words announce; of several, the one of highest priority
+    (创新执法举措有待增加 is a weakness although 举措 is an achievements word)."""
+    priority = ontology.cue_priorities("SectionRoleScheme")
+    roles = [role for role, words in ontology.section_role_cues().items() if any(w in heading for w in words)]
+    return min(roles, key=priority.get) if roles else None
 
 
 def find_title(text: str) -> tuple[str | None, int]:
@@ -113,7 +110,7 @@ def find_organ(title: str | None, body: str, header: dict) -> str | None:
 
 
 def find_sections(text: str, start: int, doctype: str) -> list[Section]:
-    cues = ontology.section_role_cues()
+    priority = ontology.cue_priorities("SectionRoleScheme")
     default_role = "requirements" if doctype == "notice" else "achievements"
     heads = []  # (start, depth, numbering, heading)
     pos = 0
@@ -150,7 +147,13 @@ def find_sections(text: str, start: int, doctype: str) -> list[Section]:
         while stack and sections[stack[-1]].depth >= depth:
             stack.pop()
         parent_role = sections[stack[-1]].role if stack else default_role
-        role = _role_of(heading, cues) or parent_role
+        # A sub-heading may narrow its section's role to a stronger one (a 存在问题 point under
+        # 成效), never weaken it (成效 words in a plan's heading stay plans). An 一是 item is a
+        # point of its paragraph, not a heading: it keeps the paragraph's role.
+        own = _role_of(heading) if depth < 4 else None
+        if own == "requirements" and doctype != "notice":
+            own = None   # a report's 主要任务完成情况 tells what was done, not what is required
+        role = own if own and (not stack or priority[own] < priority[parent_role]) else parent_role
         sections.append(Section(heading=heading, numbering=numbering, depth=depth, role=role,
                                 start=s, end=end))
         stack.append(len(sections) - 1)

@@ -262,7 +262,7 @@ OBJECT_PROPERTIES = ["locality", "parentLocality", "withinLocality", "level", "m
                      "requiresMechanism", "inSet", "bindsLevel", "bindsBodyKind", "appliesTo", "issuedBy",
                      "auditOf", "auditRequirement", "complianceStatus", "evidence", "relatedMechanism",
                      "institutionType", "organ"]
-DATATYPE_PROPERTIES = ["divisionCode", "levelName", "start", "end", "sourceStart", "sourceEnd", "text",
+DATATYPE_PROPERTIES = ["divisionCode", "levelName", "start", "end", "text",
                        "matched", "value", "unit", "qualifier", "subject", "count", "modality", "addressee",
                        "deadline", "sectionRole", "doctype", "year", "contentHash", "sourceFile", "frequency",
                        "evidenceLabel", "quote"]
@@ -311,8 +311,13 @@ def test_cue_schemes(vocab):
     assert len(set(priorities)) == len(priorities)
 
     cue = lambda local: keywords(vocab, KG[local])
-    assert {"未", "尚未", "没有", "无", "未发现", "未产生", "暂未"} <= cue("cue-negation")
-    assert {"探索", "拟", "将", "计划", "争取", "力争", "推动", "逐步"} <= cue("cue-hedge")
+    assert {"没有", "无", "未发现", "未产生"} <= cue("cue-negation")
+    assert {"尚未", "暂未", "未建立", "缺乏"} <= cue("cue-lack")
+    assert {"拟", "将进一步", "争取", "力争", "探索建立"} <= cue("cue-hedge")
+    # bare 将 / 推动 / 计划 mark done work far more often than plans (将…纳入, 推动完成, 行动计划)
+    assert not {"将", "推动", "计划"} & cue("cue-hedge")
+    assert {"下一步", "明年"} <= cue("cue-plan")
+    assert {"弥补", "解决"} <= cue("cue-remedy")
     assert {"不足", "不够", "有待", "欠缺", "薄弱", "滞后", "不到位", "不规范", "不平衡", "短板", "差距"} <= cue("cue-weakness")
     assert {"要", "应当", "应", "须", "必须", "务必", "严格落实", "确保", "切实", "督促"} <= cue("cue-obligation-must")
     assert {"不得", "严禁", "禁止", "杜绝"} <= cue("cue-obligation-mustnot")
