@@ -63,3 +63,114 @@ def record_summary(record: dict) -> str:
                  f"{len(record.get('quantities', []))} figures, {len(record.get('obligations', []))} obligations, "
                  f"{len(record.get('candidates', []))} candidate terms")
     return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ the graph
+
+def open_store(path=None, *, read_only: bool = False):
+    """Open the embedded store (default `.kg/store`, or $KG_STORE)."""
+    from .store import Store
+    return Store.open(read_only=read_only) if path is None else Store.open(path, read_only=read_only)
+
+
+def build(paths=("corpus",), store=None, *, progress=None):
+    """Build the files under `paths` into the store; returns a BuildReport."""
+    from . import build as _build
+    if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
+        with open_store(store) as s:
+            return _build.build(s, paths, progress=progress)
+    return _build.build(store, paths, progress=progress)
+
+
+def query(store, sparql_or_name: str, params: dict | None = None):
+    """Run a named query (a name from `queries/`, or a .rq path) or literal SPARQL.
+
+    Documents live in named graphs; the query sees their union as its default graph.
+    Returns a kg.query.Result (`.vars`, `.rows`, `.to_dicts()`).
+    """
+    from . import query as q
+    text = sparql_or_name
+    if _looks_like_name(sparql_or_name):
+        text = q.load_query(sparql_or_name)
+    return q.run_query(store, text, params, union_default_graph=True)
+
+
+def _looks_like_name(s: str) -> bool:
+    return "\n" not in s and "{" not in s and (s.endswith(".rq") or " " not in s.strip())
+
+
+def stats(store) -> dict:
+    """Documents, localities, mechanisms and triples of a store."""
+    r = query(store, """
+        SELECT (COUNT(DISTINCT ?d) AS ?documents) (COUNT(DISTINCT ?l) AS ?localities)
+               (COUNT(DISTINCT ?m) AS ?mechanisms) WHERE {
+          ?d a kg:Document . OPTIONAL { ?d kg:locality ?l }
+          OPTIONAL { ?a a kg:MechanismAssertion ; kg:inDocument ?d ; kg:mechanism ?m }
+        }""")
+    row = r.to_dicts()[0] if r.rows else {}
+    return {"documents": int(row.get("documents") or 0), "localities": int(row.get("localities") or 0),
+            "mechanisms": int(row.get("mechanisms") or 0), "triples": store.triple_count()}
+
+
+def validate(store, document: str | None = None):
+    """SHACL-validate the store's document graphs (or one) with ontology/shapes.ttl.
+
+    Returns (conforms, report_text). Validation runs on rdflib's memory store, which pySHACL is
+    fast on; the ontology is added to the data graph so sh:class checks see concept typing.
+    """
+    import io
+
+    import rdflib
+    from pyshacl import validate as shacl
+
+    from . import ontology
+    data = rdflib.Graph()
+    for name in ontology.ONTOLOGY_FILES:
+        path = ontology.ontology_dir() / name
+        if path.exists():
+            data.parse(path, format="turtle")
+    buf = io.BytesIO()
+    if document:
+        store.export(buf, format="ntriples", graph=_document_graph(store, document))
+    else:
+        store.export(buf, format="ntriples")
+    data.parse(data=buf.getvalue().decode("utf-8"), format="nt")
+    shapes = rdflib.Graph().parse(ontology.ontology_dir() / "shapes.ttl", format="turtle")
+    conforms, _, text = shacl(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+    return conforms, text
+
+
+def _document_graph(store, document: str) -> str:
+    """The graph IRI of a document named by graph IRI, path or file name."""
+    from .build import source_key
+    catalog = store.document_hashes()
+    if document in {g for g, _ in catalog.values()}:
+        return document
+    for key in (document, source_key(document)):
+        if key in catalog:
+            return catalog[key][0]
+    matches = [g for src, (g, _) in catalog.items() if src.rsplit("/", 1)[-1] == document]
+    if len(matches) == 1:
+        return matches[0]
+    raise LookupError(f"no document {document!r} in the store" if not matches
+                      else f"{document!r} names {len(matches)} documents; give its path")
+
+
+def remove(store, document: str) -> bool:
+    """Drop one document (by path, file name or graph IRI) from the store."""
+    from .build import source_key
+    catalog = store.document_hashes()
+    try:
+        graph = _document_graph(store, document)
+    except LookupError:
+        return False
+    sources = [src for src, (g, _) in catalog.items() if g == graph]
+    removed = False
+    for src in sources or [graph]:
+        removed |= store.remove_document(src)
+    return removed
+
+
+def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
+    """Serialize the whole store, or one document's graph, to `out` (a path or binary file)."""
+    store.export(out, format=fmt, graph=_document_graph(store, document) if document else None)

@@ -41,5 +41,133 @@ def extract(paths, fmt):
         sys.exit(1)
 
 
+def store_option(f):
+    return click.option("--store", "store_path", type=click.Path(file_okay=False), default=None,
+                        help="Store directory (default .kg/store, or $KG_STORE).")(f)
+
+
+def _open(store_path, read_only=False):
+    from .store import StoreError
+    try:
+        return api.open_store(store_path, read_only=read_only)
+    except StoreError as e:
+        _fail(str(e))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@store_option
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
+def build(paths, store_path, progress):
+    """Build report files (default: corpus/) into the embedded store."""
+    paths = paths or ("corpus",)
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = None
+    if show:
+        from tqdm import tqdm
+        bar = tqdm(total=0, unit="doc", file=sys.stderr, leave=False)
+
+    def tick(n, total, path):
+        if bar is not None:
+            bar.total = total
+            bar.update(1)
+
+    with _open(store_path) as store:
+        report = api.build(paths, store, progress=tick)
+    if bar is not None:
+        bar.close()
+    click.echo(report.summary(), err=not report.built and not report.unchanged)
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("document")
+@store_option
+def remove(document, store_path):
+    """Drop one document (path, file name or graph IRI) from the store."""
+    with _open(store_path) as store:
+        if not api.remove(store, document):
+            _fail(f"no document {document!r} in the store")
+    click.echo(f"removed {document}")
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("-e", "--expression", help="SPARQL text to run.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Bind a query variable (?NAME) to VALUE; repeatable.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
+              show_default=True)
+@click.option("--list", "list_", is_flag=True, help="List the named queries.")
+@store_option
+def query(query, expression, params, fmt, list_, store_path):
+    """Run a named query (NAME or FILE.rq) or -e SPARQL over the store.
+
+    The project's prefixes (kg:, kgm:, skos:, dcterms: …) are predeclared, and documents'
+    named graphs form the default graph.
+    """
+    from . import query as q
+    if list_:
+        for nq in q.list_queries():
+            click.echo(f"{nq.name:<28} {nq.title}")
+            for p in nq.params:
+                default = f" (default: {p.default})" if p.default else ""
+                click.echo(f"{'':<28}   --param {p.name}=…  {p.description}{default}")
+        return
+    if bool(query) == bool(expression):
+        _fail("give a query NAME or FILE.rq, or -e 'SPARQL' (one of them)")
+    bound = {}
+    for item in params:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            _fail(f"--param {item!r}: expected NAME=VALUE")
+        bound[name.lstrip("?$")] = value
+    with _open(store_path, read_only=False) as store:
+        try:
+            result = api.query(store, expression or query, bound)
+        except (q.QueryError, FileNotFoundError, LookupError) as e:
+            _fail(str(e))
+        q.format_result(result, fmt, sys.stdout)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "nquads", "ntriples", "jsonld"]),
+              default="trig", show_default=True)
+@click.option("--document", help="Export only this document (path, file name or graph IRI).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@store_option
+def export(fmt, document, output, store_path):
+    """Serialize the store (or one document's graph)."""
+    with _open(store_path) as store:
+        try:
+            api.export(store, output or sys.stdout.buffer, fmt, document)
+        except LookupError as e:
+            _fail(str(e))
+
+
+@main.command()
+@store_option
+def stats(store_path):
+    """Documents, localities, mechanisms and triples in the store."""
+    with _open(store_path) as store:
+        for key, value in api.stats(store).items():
+            click.echo(f"{key:<11} {value}")
+
+
+@main.command()
+@click.option("--document", help="Validate only this document.")
+@store_option
+def validate(document, store_path):
+    """Check the store against ontology/shapes.ttl (SHACL)."""
+    with _open(store_path) as store:
+        conforms, text = api.validate(store, document)
+    if conforms:
+        click.echo("conforms to ontology/shapes.ttl")
+    else:
+        click.echo(text)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -23,7 +23,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from . import lexicon, ontology
+from . import lexicon, ontology, places
 from .document import Candidate, Document, Institution, Mention, Obligation, Quantity
 
 ROLE_STATUS = {"achievements": "implemented", "duty_holder": "implemented",
@@ -152,7 +152,7 @@ def find_quantities(text: str):
     return out
 
 
-_SUBJECT_LEAD = re.compile(r"^(?:全年|本年度|今年|截至目前|目前|其中|我局|我市|全市|全区|共计?|累计|先后|已|均|"
+_SUBJECT_LEAD = re.compile(r"^(?:\d{4}\s*年度?|[一二三四五六七八九十]+是|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]|全年|本年度|今年|截至目前|目前|其中|我局|我市|全市|全区|共计?|累计|先后|已|均|"
                            r"组织|开展|召开|办理|完成|发布|出具|审核|参与|提供|受理|化解|录入|审查|"
                            r"查处|制定|报送|办结|公示|抽取|发现|责令|配备|新增|培训|收缴|解决|调整|适用)+")
 
@@ -179,12 +179,32 @@ _DEADLINE = re.compile(
     r"\d{1,2}月(?:底|\d{1,2}日)(?:前|之前)|每(?:季度|半年|月)")
 
 
-def _modality(sentence: str) -> str | None:
+def _modalities(sentence: str) -> list[tuple[str, int]]:
+    """(modality, position of its first cue) for each modality the sentence carries:
+    “必须…移送公安机关，不得以罚代刑” is both an obligation and a prohibition."""
     cues = _cues()
-    if _has(cues.get("must_not", ()), sentence):
-        return "must_not"
-    if _has(cues.get("must", ()), sentence):
-        return "must"
+    out = []
+    for modality, key in (("must", "must"), ("must_not", "must_not")):
+        positions = [sentence.find(w) for w in cues.get(key, ()) if w in sentence]
+        if positions:
+            out.append((modality, min(positions)))
+    return out
+
+
+_BODY_SUFFIX = re.compile(r"(?:部门|单位|机关|机构|政府|人员|局|委|办|所|队|中心|科室)$")
+
+
+def _subject(sentence: str, cue_at: int) -> str | None:
+    """The addressee a sentence names before its modal verb: “市级各行政执法部门要…”."""
+    c0, _ = _clause_bounds(sentence, cue_at)
+    before = sentence[c0:cue_at].strip()
+    m = _ADDRESSEE.search(before)
+    if m:
+        # keep a qualifier in front of 各: 市级各行政执法部门 binds city-level departments only
+        lead = re.search(r"(?:市级|县级|区级|州级|省级|全市|全县|全区|全州)$", before[:m.start()])
+        return (lead.group(0) if lead else "") + m.group(0)
+    if 2 <= len(before) <= 20 and _BODY_SUFFIX.search(before):
+        return before
     return None
 
 
@@ -243,8 +263,18 @@ def extract(doc: Document) -> Document:
 
     # quantities, tied to the mechanism named nearest before them in the sentence
     quantities = []
+    named = sorted([(m.start, m.end) for m in mentions] + [(x.start, x.end) for x in institutions])
+    named_starts = [s for s, _ in named]
+
+    def inside_a_name(s: int) -> bool:
+        """The figure's numeral is part of a name: 三项制度, 双随机."""
+        k = bisect_right(named_starts, s) - 1
+        return any(ns <= s < ne for ns, ne in named[max(0, k - 3):k + 1])
+
     for i, sent in enumerate(doc.sentences):
         for qs, qe, value, unit, qualifier in find_quantities(sent.text):
+            if inside_a_name(sent.start + qs):
+                continue   # 三项制度, 双随机: a numeral that is part of a name counts nothing
             near = [m for m in by_sentence.get(i, ()) if m.start - sent.start <= qs] or by_sentence.get(i, [])
             notation = near[-1].notation if near else None
             quantities.append(Quantity(
@@ -253,24 +283,25 @@ def extract(doc: Document) -> Document:
                 sentence=i, evidence=doc.quote(sent.start + qs, sent.start + qe)))
     doc.quantities = quantities
 
-    # obligations of a requirement document: who must (not) do what, by when
+    # obligations of a requirement document: who must (not) do what, by when. A sentence that
+    # names no addressee continues the previous one's (subjects carry over within a section).
     obligations = []
-    default_addressee = _addressee_line(doc)
+    salutation = _addressee_line(doc)
+    carried: dict[int, str] = {}
     for i, sent in enumerate(doc.sentences):
         role = doc.section_role(i)
         if not (doc.doctype == "notice" or role == "requirements"):
             continue
-        modality = _modality(sent.text)
-        if modality is None:
-            continue
-        m = _ADDRESSEE.search(sent.text)
-        addressee = m.group(0) if m else default_addressee
+        section = doc.sentences[i].section
         d = _DEADLINE.search(sent.text)
         notations = sorted({x.notation for x in by_sentence.get(i, ())}) or [None]
-        for n in notations:
-            obligations.append(Obligation(addressee=addressee, modality=modality, notation=n,
-                                          deadline=d.group(0) if d else None, start=sent.start,
-                                          end=sent.end, sentence=i, evidence=evidence(i)))
+        for modality, at in _modalities(_mask_titles(sent.text)):
+            addressee = _subject(sent.text, at) or carried.get(section) or salutation
+            carried[section] = addressee
+            for n in notations:
+                obligations.append(Obligation(addressee=addressee, modality=modality, notation=n,
+                                              deadline=d.group(0) if d else None, start=sent.start,
+                                              end=sent.end, sentence=i, evidence=evidence(i)))
     doc.obligations = obligations
     doc.candidates = find_candidates(doc)
     return doc
@@ -285,24 +316,50 @@ def _addressee_line(doc: Document) -> str | None:
     return None
 
 
-_NAME_STOP = re.compile(r"(?:聘请|邀请|委托|联合|依托|与|和|及|由|向|对|同|为|的|、|在|经|请|是)$")
+# Verbs that introduce a named body: 聘请|外聘 X律师事务所, 邀请 X大学 …
+_NAME_INTRO = re.compile(r"(?:聘请|外聘|聘用|选聘|续聘|邀请|委托|依托|联合|通过|携手|会同|联系|协调|配合|对接|"
+                         r"[和及与、])")
+
+
+# determiners and adverbs: 各科室, 其他执法部门, 相关部门 name no particular body
+_NOT_A_NAME = re.compile(r"(?:各|其他|其|本|该|相关|有关|时|指导|所属|下属|同级|上级)")
+
+
+def _starts_with_place(name: str) -> bool:
+    aliases = places.divisions().aliases
+    return any(name[:k] in aliases for k in range(2, min(len(name), 8) + 1))
 
 
 def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
-    """福建宇亮律师事务所, 东北师范大学政法学院: a body's own name ending in its kind's label."""
+    """福建宇亮律师事务所, 乳山市人民法院: a body's own name ending in its kind's label.
+
+    The words before the label are a name when an introducing verb stands before them
+    (聘请|河南仁和律师事务所) or when they begin with a place (乳山市人民法院); otherwise they are
+    just the sentence (定期邀请司法局 names no particular 司法局)."""
     if kind is None or kind.kind != "OrganizationKind":
         return None
-    head = sentence[max(0, s - 14):s]
-    m = re.search(r"[\u4e00-\u9fff]{2,14}$", head)
+    head = sentence[max(0, s - 16):s]
+    m = re.search(r"[\u4e00-\u9fff]{2,16}$", head)
     if not m:
         return None
     name = m.group(0)
-    # walk back from the label to the last function word: “聘请福建宇亮” → 福建宇亮
-    for k in range(len(name)):
-        if _NAME_STOP.search(name[:len(name) - k]):
-            name = name[len(name) - k:]
-            break
-    if len(name) < 2 or lexicon.match_form(name) in lexicon.known_terms():
+    # cut after the last introducing word; one standing right before the label may be part of
+    # the name itself (河南仁和|律师事务所), one leaving a single character is not (和市|公安局)
+    intro = [i for i in _NAME_INTRO.finditer(name) if i.end() < len(name)]
+    if intro:
+        conjunction = len(intro[-1].group(0)) == 1
+        name = name[intro[-1].end():]
+        # after 和/及/、 only a short proper name stands (…专家学者和|福瑞律师事务所)
+        if len(name) < 2 or (conjunction and len(name) > 4 and not _starts_with_place(name)):
+            return None
+    if not _starts_with_place(name):
+        # keep only the tail that begins with a place: 县政府聘请|河南仁和
+        starts = [k for k in range(len(name) - 1) if _starts_with_place(name[k:])]
+        if starts:
+            name = name[starts[0]:]
+        elif not intro:
+            return None
+    if len(name) < 2 or _NOT_A_NAME.match(name) or lexicon.match_form(name) in lexicon.known_terms():
         return None
     return name + sentence[s:e]
 

@@ -36,6 +36,10 @@ HEADER_FIELDS = {
     "公开方式": "disclosure", "体裁分类": "genre", "公开范围": "scope", "组配分类": "category",
     "信息来源": "source", "有效性": "validity", "主题词": "keywords",
 }
+# A portal's breadcrumb line: “当前位置：首页 > 政务公开 > 法治政府建设年度报告”.
+_BREADCRUMB = re.compile(r"^[ \t]*(?:当前位置|您的位置|您当前的位置|您现在的位置|所在位置|当前页面)\s*[:：][^\n]*$"
+                         r"|^[^\n]{0,10}首页\s*[>＞»›][^\n]*$", re.MULTILINE)
+
 _FIELD_LABEL = re.compile(
     "(" + "|".join(r"\s*".join(name) for name in sorted(HEADER_FIELDS, key=len, reverse=True)) + r")\s*[:：]")
 
@@ -104,6 +108,7 @@ def normalize_text(source: str) -> tuple[str, OffsetMap, dict]:
     text = to_simplified(text)
     header, header_spans = parse_header(text)
     chrome = [(m.start(), m.end()) for m in _CHROME.finditer(text)]
+    chrome += [(m.start(), m.end()) for m in _BREADCRUMB.finditer(text)]
     if header_spans or chrome:
         text, inner = delete_spans(text, header_spans + chrome)
         to_source = inner.then(to_source)

@@ -278,6 +278,9 @@ class Divisions:
     def __contains__(self, code: str) -> bool:
         return _code6(code) in self._div
 
+    def codes(self) -> list[str]:
+        return sorted(self._div)
+
     def by_code(self, code: str) -> Locality | None:
         c = _code6(code)
         return self.locality(c) if c in self._div else None
@@ -396,6 +399,19 @@ def divisions() -> Divisions:
             ethnic = [line.strip() for line in f if line.strip().endswith("族")]
     ethnic.sort(key=len, reverse=True)
     return Divisions(rows, ethnic)
+
+
+def all_localities() -> list[Locality]:
+    """Every division of the table, provinces first."""
+    idx = divisions()
+    return [idx.by_code(c) for c in idx.codes()]
+
+
+def data_version() -> str:
+    """A fingerprint of the division table, so a store knows when to reload it."""
+    import hashlib
+    with open(os.path.join(_data_dir(), "adcodes.csv"), "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()[:16]
 
 
 def _nation() -> Locality:

@@ -637,9 +637,7 @@ def cell_text(term: Any) -> str:
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
     if isinstance(term, ox.Literal):
-        text = term.value
-        if term.language:
-            text += f"@{term.language}"
+        text = term.value   # a reader wants 乳山市, not 乳山市@zh; csv/json keep the tag
     else:
         text = str(term)
     # Control characters would break the grid.

@@ -159,7 +159,7 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         add(node, kg("sentence"), sentence_node(m.sentence))
         add(node, kg("start"), _int(s))
         add(node, kg("end"), _int(e))
-        add(node, kg("matched"), _zh(m.matched))
+        add(node, kg("matched"), _str(m.matched))
         assertions.setdefault((m.notation, m.status), []).append(node)
     for (notation, status), mentions in sorted(assertions.items()):
         node = NamedNode(f"{g.value}#a-{notation}-{status}")
@@ -214,9 +214,9 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         add(node, kg("value"), _dec(q.value))
         add(node, kg("unit"), _str(q.unit))
         if q.subject:
-            add(node, kg("subject"), _zh(q.subject))
+            add(node, kg("subject"), _str(q.subject))
         if q.qualifier:
-            add(node, kg("qualifier"), _zh(q.qualifier))
+            add(node, kg("qualifier"), _str(q.qualifier))
         if q.notation:
             add(node, kg("quantityOf"), mechanism_iri(q.notation))
         add(node, kg("inDocument"), d)
@@ -231,11 +231,11 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         add(node, RDF_TYPE, kg("Obligation"))
         add(node, kg("modality"), _str(o.modality))
         if o.addressee:
-            add(node, kg("addressee"), _zh(o.addressee))
+            add(node, kg("addressee"), _str(o.addressee))
         if o.notation:
             add(node, kg("obligationMechanism"), mechanism_iri(o.notation))
         if o.deadline:
-            add(node, kg("deadline"), _zh(o.deadline))
+            add(node, kg("deadline"), _str(o.deadline))
         add(node, kg("inDocument"), d)
         add(node, kg("sentence"), sentence_node(o.sentence))
 
@@ -251,7 +251,7 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         node = NamedNode(f"{g.value}#s{i}")
         s, e = span(sent.start, sent.end)
         add(node, RDF_TYPE, kg("Sentence"))
-        add(node, kg("text"), _zh(doc.source[s:e]))
+        add(node, kg("text"), _str(doc.source[s:e]))
         add(node, kg("start"), _int(s))
         add(node, kg("end"), _int(e))
         add(node, kg("sectionRole"), _str(doc.section_role(i)))

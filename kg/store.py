@@ -6,7 +6,7 @@ Layout of the data:
 - the catalog graph <https://w3id.org/fazhi-kg/catalog> says, for each document graph, which
   source file it came from and that file's content hash, and when it was written:
 
-      GRAPH <catalog> { <graph> kg:sourceFile "a/b.html" ; kg:contentHash "…" ;
+      GRAPH <catalog> { <graph> cat:sourceFile "a/b.html" ; cat:contentHash "…" ;
                                 dcterms:modified "2026-…"^^xsd:dateTime . }
 
   Other graphs written through `replace_graph` (ontology, audit records) get only
@@ -62,9 +62,12 @@ from kg.namespaces import CATALOG_GRAPH, DCTERMS, KG, PREFIXES, XSD
 DEFAULT_STORE = ".kg/store"
 STORE_ENV = "KG_STORE"
 
-_SOURCE_FILE = ox.NamedNode(KG + "sourceFile")
-_CONTENT_HASH = ox.NamedNode(KG + "contentHash")
-_MODIFIED = ox.NamedNode(DCTERMS + "modified")
+# The catalog has its own predicates: with kg:sourceFile it would repeat the documents' own
+# triples, and a query over the union of all graphs would see every document twice.
+CATALOG_NS = "https://w3id.org/fazhi-kg/catalog#"
+_SOURCE_FILE = ox.NamedNode(CATALOG_NS + "sourceFile")
+_CONTENT_HASH = ox.NamedNode(CATALOG_NS + "contentHash")
+_MODIFIED = ox.NamedNode(CATALOG_NS + "modified")
 _CATALOG = ox.NamedNode(CATALOG_GRAPH)
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
 

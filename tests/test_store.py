@@ -13,7 +13,7 @@ import pytest
 import rdflib
 
 from kg.namespaces import CATALOG_GRAPH, PREFIXES
-from kg.store import DocumentGraph, Store, StoreError, StoreLocked, default_store_path
+from kg.store import CATALOG_NS, DocumentGraph, Store, StoreError, StoreLocked, default_store_path
 
 REPO = Path(__file__).resolve().parent.parent
 KGD = PREFIXES["kgd"]
@@ -277,7 +277,7 @@ def test_killed_writer_leaves_whole_documents(tmp_path):
 
 SNAPSHOT_CHECK = f"""
     SELECT ?g ?h (COUNT(?s) AS ?n) WHERE {{
-      GRAPH <{CATALOG_GRAPH}> {{ ?g <{PREFIXES["kg"]}contentHash> ?h }}
+      GRAPH <{CATALOG_GRAPH}> {{ ?g <{CATALOG_NS}contentHash> ?h }}
       OPTIONAL {{ GRAPH ?g {{ ?s ?p ?o }} }}
     }} GROUP BY ?g ?h"""
 
