@@ -1,0 +1,177 @@
+"""The graph of the bundled corpus: named queries answer what the texts say, builds are
+idempotent, the store conforms to the shapes. Runs the CLI against a real Oxigraph store."""
+import json
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from kg import api
+from kg.cli import main
+
+from conftest import CORPUS
+
+
+def kg(*args, store):
+    result = CliRunner().invoke(main, [*args, "--store", str(store)])
+    return result
+
+
+def rows(*args, store):
+    result = kg("query", *args, "--format", "json", store=store)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    return [{k: v["value"] for k, v in b.items()} for b in data["results"]["bindings"]]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("graph")
+    corpus = root / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    store = root / "store"
+    result = CliRunner().invoke(main, ["build", str(corpus), "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "5 document(s) built" in result.output
+    return corpus, store
+
+
+def test_jiangbei_implements_all_three_components(built):
+    _, store = built
+    found = rows("localities-implementing", "--param", "mechanism=三项制度", store=store)
+    jiangbei = {r["via"] for r in found if r["locality"] == "江北区"}
+    assert {"M01a", "M01b", "M01c"} <= jiangbei
+    assert all(r["evidence"] for r in found)
+
+
+def test_liaoyuan_reports_shufa_and_fuyuan_liandong(built):
+    _, store = built
+    found = rows("locality-mechanisms", "--param", "locality=220400", store=store)
+    implemented = {r["notation"] for r in found if r["status"] == "implemented"}
+    assert {"M07", "M34"} <= implemented
+
+
+def test_rushan_has_one_public_lawyer_and_one_external_counsel(built):
+    _, store = built
+    found = {r["kind_label"]: r for r in rows("institutions", "--param", "locality=乳山市", store=store)}
+    assert float(found["公职律师"]["count"]) == 1
+    assert float(found["法律顾问"]["count"]) == 1
+    assert "外聘法律顾问1人" in " ".join(
+        r["evidence"] for r in rows("figures", "--param", "mechanism=M04", store=store))
+
+
+def test_fuqing_court_appearance_rate_is_100_percent(built):
+    _, store = built
+    found = rows("figures", "--param", "mechanism=出庭应诉", "--param", "unit=%", store=store)
+    fuqing = [r for r in found if r["locality"] == "福清市"]
+    assert fuqing and all(float(r["value"]) == 100 for r in fuqing)
+
+
+def test_shangri_la_notice_obliges_complaint_handling(built):
+    _, store = built
+    found = rows("obligations", "--param", "document=001_db70a06a16628919.txt", store=store)
+    m30 = [r for r in found if r.get("notation") == "M30"]
+    assert m30 and all(r["modality"] == "must" for r in m30)
+    assert all(r["source"].endswith("001_db70a06a16628919.txt") for r in found)
+
+
+def test_store_conforms_to_shapes(built):
+    _, store = built
+    with api.open_store(store) as s:
+        conforms, report = api.validate(s)
+    assert conforms, report[:2000]
+
+
+def graph_quads(store):
+    """{graph IRI: set of quads} of the document graphs."""
+    out = {}
+    with api.open_store(store) as s:
+        for q in s.quads():
+            g = str(q.graph_name)
+            if "/doc/" in g:
+                out.setdefault(g, set()).add(str(q))
+    return out
+
+
+def test_rebuild_is_idempotent_and_an_edit_replaces_one_graph(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    store = tmp_path / "store"
+    assert kg("build", str(corpus), store=store).exit_code == 0
+    before = graph_quads(store)
+    result = kg("build", str(corpus), store=store)
+    assert "0 document(s) built, 5 unchanged" in result.output
+    assert graph_quads(store) == before
+
+    target = next(corpus.glob("002_*.txt"))
+    target.write_text(target.read_text(encoding="utf-8") + "\n另外，全面推行证明事项告知承诺制。\n",
+                      encoding="utf-8")
+    result = kg("build", str(corpus), store=store)
+    assert "1 document(s) built, 4 unchanged" in result.output, result.output
+    after = graph_quads(store)
+    changed_away = set(before) - set(after)
+    new = set(after) - set(before)
+    assert len(changed_away) == 1 and len(new) == 1        # one graph replaced, whole
+    assert {g: after[g] for g in after if g not in new} == {g: before[g] for g in before
+                                                            if g not in changed_away}
+    assert any("告知承诺" in q for q in after[new.pop()])
+
+
+def test_remove_and_stats(built, tmp_path):
+    _, store = built
+    copy = tmp_path / "store"
+    shutil.copytree(store, copy)
+    stats = kg("stats", store=copy).output
+    assert "documents   5" in stats
+    assert kg("remove", "004_e024606ab6009260.txt", store=copy).exit_code == 0
+    assert "documents   4" in kg("stats", store=copy).output
+    assert kg("remove", "004_e024606ab6009260.txt", store=copy).exit_code != 0
+
+
+@pytest.mark.parametrize("fmt,check", [
+    ("turtle", lambda t: "@prefix" in t or "<https://w3id.org/fazhi-kg/" in t),
+    ("trig", lambda t: "GRAPH" in t or "{" in t),
+    ("nquads", lambda t: t.count("\n") > 1000),
+    ("jsonld", lambda t: json.loads(t) is not None),
+])
+def test_export_formats(built, tmp_path, fmt, check):
+    _, store = built
+    out = tmp_path / f"out.{fmt}"
+    result = kg("export", "--format", fmt, "--document", "000_2901c26b523a80cb.txt", "-o", str(out),
+                store=store)
+    assert result.exit_code == 0, result.output
+    assert check(out.read_text(encoding="utf-8"))
+
+
+def test_query_formats_and_hostile_parameters(built):
+    _, store = built
+    csv = kg("query", "matrix", "--format", "csv", store=store).stdout
+    assert csv.splitlines()[0] == "code,locality,notation,statuses"
+    tsv = kg("query", "matrix", "--format", "tsv", store=store).stdout
+    assert tsv.splitlines()[0].startswith("?code\t")
+    with api.open_store(store) as s:
+        before = s.triple_count()
+    hostile = '乳山市" } ; DROP ALL ; #'
+    assert rows("locality-mechanisms", "--param", f"locality={hostile}", store=store) == []
+    with api.open_store(store) as s:
+        assert s.triple_count() == before
+    bad = kg("query", "matrix", "--param", "nope=1", store=store)
+    assert bad.exit_code != 0 and "unknown parameter" in bad.output
+
+
+def test_query_list_names_every_file(built):
+    _, store = built
+    listing = kg("query", "--list", store=store).output
+    for name in ("localities-implementing", "locality-mechanisms", "matrix", "figures",
+                 "institutions", "obligations", "candidates", "mechanisms-overview"):
+        assert name in listing
+
+
+def test_python_api_runs_named_and_literal_queries(built):
+    _, store = built
+    with api.open_store(store) as s:
+        r = api.query(s, "mechanisms-overview")
+        assert "notation" in r.vars and len(r.rows) > 20
+        r = api.query(s, "SELECT (COUNT(*) AS ?n) WHERE { ?d a kg:Report }")
+        assert int(r.rows[0][0]) == 4
+        assert api.stats(s)["documents"] == 5
