@@ -174,3 +174,15 @@ def remove(store, document: str) -> bool:
 def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
     """Serialize the whole store, or one document's graph, to `out` (a path or binary file)."""
     store.export(out, format=fmt, graph=_document_graph(store, document) if document else None)
+
+
+def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True):
+    """Audit a region (name or code) against its requirement sets, or every region (region=None).
+
+    Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
+    kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
+    """
+    from . import audit as _audit
+    if region is None:
+        return _audit.audit_all(store, against, write=write)
+    return _audit.audit(store, region, against, write=write)

@@ -95,7 +95,10 @@ def resolve_region(store, region: str):
     if not found:
         names = {l.name for l in places.all_localities() if l}
         names |= {r["place"] for r in _q(store, "audit-localities")}
-        close = difflib.get_close_matches(region, sorted(names), n=5, cutoff=0.3)
+        q = "".join(region.split())
+        inside = sorted((n for n in names if len(n) >= 3 and (n in q or n[:2] == q[:2])),
+                        key=lambda n: (n not in q, -len(n), n))
+        close = list(dict.fromkeys(inside[:5] + difflib.get_close_matches(q, sorted(names), n=5, cutoff=0.3)))[:6]
         raise AuditError(f"unknown region {region!r}; closest: {', '.join(close) if close else '—'}")
     return found[0]
 
@@ -416,8 +419,9 @@ def format_html_matrix(reports: list[AuditReport]) -> str:
 def format_matrix_table(reports: list[AuditReport]) -> str:
     mark = {"implemented": "✔", "planned": "P", "weakness": "W", "none": "✘"}
     keys = sorted({(r.set_key != "baseline-2021", r.set_key, r.notation) for rep in reports for r in rep.rows})
-    lines = ["region      " + " ".join(k[2] for k in keys)]
+    lines = ["region      " + " ".join(k[2] + ("*" if k[0] else "") for k in keys),
+             "(* required by a notice; ✔ implemented, P only planned, W weakness, ✘ not reported, - n/a)"]
     for rep in reports:
         cells = {(r.set_key != "baseline-2021", r.set_key, r.notation): mark[r.status] for r in rep.rows}
-        lines.append(f"{rep.region:<10}  " + " ".join(cells.get(k, "-").ljust(len(k[2])) for k in keys))
+        lines.append(f"{rep.region:<10}  " + " ".join(cells.get(k, "-").ljust(len(k[2]) + k[0]) for k in keys))
     return "\n".join(lines)

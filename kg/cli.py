@@ -169,5 +169,37 @@ def validate(document, store_path):
         sys.exit(1)
 
 
+@main.command()
+@click.argument("region", required=False)
+@click.option("--all", "all_", is_flag=True, help="Audit every locality with documents (matrix).")
+@click.option("--against", default="applicable", show_default=True,
+              help="applicable, baseline, all, or a requirement document (file name, path, graph IRI).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]), default="table",
+              show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+@store_option
+def audit(region, all_, against, fmt, output, store_path):
+    """Audit REGION (name or code), or --all regions, against the requirement sets."""
+    from . import audit as au
+    if bool(region) == bool(all_):
+        _fail("give a REGION or --all (one of them)")
+    with _open(store_path) as store:
+        try:
+            result = api.audit(store, None if all_ else region, against)
+        except au.AuditError as e:
+            _fail(str(e))
+    if all_:
+        text = {"table": au.format_matrix_table, "json": au.format_json, "csv": au.format_csv,
+                "html": au.format_html_matrix}[fmt](result)
+    else:
+        text = {"table": au.format_table, "json": au.format_json, "csv": au.format_csv,
+                "html": au.format_html}[fmt](result)
+    if output:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text if text.endswith("\n") else text + "\n")
+    else:
+        click.echo(text)
+
+
 if __name__ == "__main__":
     main()
