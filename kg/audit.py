@@ -196,8 +196,8 @@ def _rows_for(loc, chosen, evidence_rows, localities) -> list[Row]:
             status = next((st for st in STATUS_ORDER if any(e["status"] == st for e in ev)), "none")
             chosen_ev, seen = [], set()
             for e in sorted(ev, key=lambda e: (e["document"], e["mention"])):
-                if e["status"] == status and e["mention"] not in seen:
-                    seen.add(e["mention"])
+                if e["status"] == status and (e["document"], e["text"]) not in seen:
+                    seen.add((e["document"], e["text"]))   # one sentence may hold several mentions
                     chosen_ev.append({"document": e["document"].rsplit("/", 1)[-1], "sentence": e["text"],
                                       "mention": e["mention"], "locality": e["locality"]})
             covering = {e["locality"] for e in ev if e["status"] == "implemented"}
