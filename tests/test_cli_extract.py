@@ -117,3 +117,15 @@ def test_python_m_kg_runs():
     import sys
     out = subprocess.run([sys.executable, "-m", "kg", "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "extract" in out.stdout
+
+
+def test_corpus_manifest_lists_every_document():
+    from conftest import CORPUS
+    lines = (CORPUS / "MANIFEST.tsv").read_text(encoding="utf-8").splitlines()
+    assert lines[0].split("\t") == ["file", "kind", "description"]
+    listed = {line.split("\t")[0]: line.split("\t")[1] for line in lines[1:]}
+    files = {p.name for p in CORPUS.iterdir() if not p.name.startswith(("MANIFEST", "."))}
+    assert set(listed) == files
+    result, records = run_extract(CORPUS)
+    assert result.exit_code == 0 and {r["doc"] for r in records} == files   # the manifest is not read as a report
+    assert {r["doc"]: r["doctype"] for r in records} == listed
