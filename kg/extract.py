@@ -370,7 +370,9 @@ _CANDIDATE_SUFFIX = re.compile(r"(制度|机制|清单|模式)")
 
 def find_candidates(doc: Document) -> list[Candidate]:
     """Recurring …制度/…机制/…清单/…模式 terms not in the scheme, for a person to review."""
-    sentences = [s.text for s in doc.sentences if _CANDIDATE_SUFFIX.search(s.text)]
+    # jieba only where it is needed: the dozen characters before each …制度/…机制 ending
+    sentences = [s.text[max(0, m.start() - 12):m.end()] for s in doc.sentences
+                 for m in _CANDIDATE_SUFFIX.finditer(s.text)]
     if not sentences:
         return []
     tok = lexicon.tokenizer()
@@ -390,7 +392,7 @@ def find_candidates(doc: Document) -> list[Candidate]:
                     and words[k] not in _FUNCTION_WORDS:
                 term = words[k] + term
                 k -= 1
-            if len(term) < 4 or term in known or any(term.endswith(t) for t in known if len(t) >= 4):
+            if len(term) < 4 or any(term[k:] in known for k in range(len(term) - 3)):
                 continue
             counts[term] += 1
     return [Candidate(term=t, count=n, docs=[doc.path]) for t, n in counts.most_common()]
