@@ -147,18 +147,22 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         sentences_used.add(i)
         return NamedNode(f"{g.value}#s{i}")
 
+    def provenance(node: NamedNode, sentence: int, start: int, end: int) -> None:
+        """Where a fact was read: document, sentence, source offsets."""
+        s, e = span(start, end)
+        add(node, kg("inDocument"), d)
+        add(node, kg("sentence"), sentence_node(sentence))
+        add(node, kg("start"), _int(s))
+        add(node, kg("end"), _int(e))
+
     # mentions and the document-level assertions they support
     assertions: dict[tuple[str, str], list[NamedNode]] = {}
     for k, m in enumerate(doc.mechanisms):
         node = NamedNode(f"{g.value}#m{k}")
-        s, e = span(m.start, m.end)
         add(node, RDF_TYPE, kg("Mention"))
         add(node, kg("mechanism"), mechanism_iri(m.notation))
         add(node, kg("status"), kg(STATUS[m.status]))
-        add(node, kg("inDocument"), d)
-        add(node, kg("sentence"), sentence_node(m.sentence))
-        add(node, kg("start"), _int(s))
-        add(node, kg("end"), _int(e))
+        provenance(node, m.sentence, m.start, m.end)
         add(node, kg("matched"), _str(m.matched))
         assertions.setdefault((m.notation, m.status), []).append(node)
     for (notation, status), mentions in sorted(assertions.items()):
@@ -177,13 +181,9 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
     posts: dict[str, float | None] = {}
     for k, x in enumerate(doc.institutions):
         node = NamedNode(f"{g.value}#i{k}")
-        s, e = span(x.start, x.end)
         add(node, RDF_TYPE, kg("InstitutionMention"))
         add(node, kg("institutionKind"), institution_iri(x.kind))
-        add(node, kg("inDocument"), d)
-        add(node, kg("sentence"), sentence_node(x.sentence))
-        add(node, kg("start"), _int(s))
-        add(node, kg("end"), _int(e))
+        provenance(node, x.sentence, x.start, x.end)
         if x.name:
             named = organization_iri(x.name)
             add(node, kg("namedOrganization"), named)
@@ -209,7 +209,6 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
 
     for k, q in enumerate(doc.quantities):
         node = NamedNode(f"{g.value}#q{k}")
-        s, e = span(q.start, q.end)
         add(node, RDF_TYPE, kg("Quantity"))
         add(node, kg("value"), _dec(q.value))
         add(node, kg("unit"), _str(q.unit))
@@ -219,10 +218,7 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
             add(node, kg("qualifier"), _str(q.qualifier))
         if q.notation:
             add(node, kg("quantityOf"), mechanism_iri(q.notation))
-        add(node, kg("inDocument"), d)
-        add(node, kg("sentence"), sentence_node(q.sentence))
-        add(node, kg("start"), _int(s))
-        add(node, kg("end"), _int(e))
+        provenance(node, q.sentence, q.start, q.end)
         if loc_node is not None:
             add(node, kg("locality"), loc_node)
 
