@@ -12,10 +12,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode, Quad
 
 from . import ontology, pipeline, places, rdf, read
-from .store import Store
+from .store import DocumentGraph, Store
 
 # Graphs that are not documents; their own content hash sits inside them.
 ONTOLOGY_GRAPH_PREFIX = rdf.ONTOLOGY_GRAPH
@@ -111,40 +112,140 @@ def _stored_hash(store: Store, iri: str) -> str | None:
     return None
 
 
-def build(store: Store, paths, *, progress=None) -> BuildReport:
-    """Build every file under `paths` into `store`. `progress(n_done, n_total, path)` if given."""
+def _worker_graph(job):
+    """In a worker process: (path, digest) → ("ok", iri, N-Quads bytes) or ("failed", reason).
+
+    pyoxigraph terms are sent as N-Quads text: serializing and parsing it is done in Rust
+    (~0.5 + ~5 ms for a document of ~2,400 quads), cheaper than pickling Python objects."""
+    path, digest = job
+    try:
+        iri, quads = document_graph(path, digest)
+        return "ok", iri, ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    except read.ReadError as e:
+        return "failed", e.reason
+    except Exception as e:  # one bad document must not cost the others
+        return "failed", f"internal error: {type(e).__name__}: {e}"
+
+
+def _local_graph(job):
+    """The same in this process, without the text round trip."""
+    path, digest = job
+    try:
+        iri, quads = document_graph(path, digest)
+        return "ok", iri, quads
+    except read.ReadError as e:
+        return "failed", e.reason
+    except Exception as e:
+        return "failed", f"internal error: {type(e).__name__}: {e}"
+
+
+def _computed(jobs, workers: int):
+    """Yield (job, outcome) in the order of `jobs`; outcome as from `_local_graph`.
+
+    With workers > 1, a pool of processes computes the document graphs while this process (the
+    only writer of the store) consumes them; `imap` keeps the order and at most a bounded
+    number of finished documents waiting."""
+    if workers <= 1 or len(jobs) <= 1:
+        for job in jobs:
+            yield job, _local_graph(job)
+        return
+    import multiprocessing as mp
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    ctx = mp.get_context(method)
+    with ctx.Pool(processes=min(workers, len(jobs))) as pool:
+        chunk = max(1, min(8, len(jobs) // (workers * 8)))
+        for job, out in zip(jobs, pool.imap(_worker_graph, jobs, chunksize=chunk)):
+            if out[0] == "ok":
+                out = ("ok", out[1], list(ox.parse(out[2], format=ox.RdfFormat.N_QUADS)))
+            yield job, out
+
+
+# Documents are handed to the store in batches of about this many triples: one call of
+# `Store.replace_documents` per batch (which itself makes one atomic request per ~20k triples,
+# or one bulk load per batch with bulk=True).
+WRITE_BATCH_TRIPLES = 100_000
+
+
+def build(store: Store, paths, *, progress=None, workers: int = 1,
+          bulk: bool = False) -> BuildReport:
+    """Build every file under `paths` into `store`. `progress(n_done, n_total, path)` if given.
+
+    workers: processes that compute document graphs (this process alone writes the store).
+    bulk: write new and changed documents with pyoxigraph's non-transactional bulk loader
+    (~3× faster writes). Each batch's old graphs are dropped, its triples loaded, then its
+    catalog records written, so a build interrupted midway leaves the affected documents out
+    of the catalog (or missing), and the next build writes them again; the default writes each
+    document atomically.
+    """
     started = time.perf_counter()
     report = BuildReport()
     ensure_reference_graphs(store)
     known = store.document_hashes()
     files = list(read.iter_files(paths))
+    total = len(files)
+    done = 0
+
+    def tick(path):
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, path)
+
+    # 1. hash every file (bytes only) and decide what needs building
     seen_hashes: dict[str, str] = {}
-    for n, path in enumerate(files, 1):
+    jobs: list[tuple] = []
+    for path in files:
         key = source_key(path)
         try:
             digest = file_hash(path)
         except OSError as e:
             report.failed.append((str(path), e.strerror or str(e)))
+            tick(path)
             continue
-        finally:
-            if progress:
-                progress(n, len(files), path)
         if digest in seen_hashes:
             report.duplicates.append((str(path), seen_hashes[digest]))
+            tick(path)
             continue
         seen_hashes[digest] = str(path)
         if key in known and known[key][1] == digest:
             report.unchanged.append(key)
+            tick(path)
             continue
+        jobs.append((path, digest))
+
+    # 2. compute the graphs (in parallel if asked) and write them in batches
+    batch: list[tuple] = []       # (DocumentGraph, path)
+    size = 0
+
+    def flush():
+        nonlocal batch, size
+        if not batch:
+            return
+        docs = [d for d, _ in batch]
         try:
-            iri, quads = document_graph(path, digest)
-            report.triples_written += store.replace_document(iri, quads, source_file=key,
-                                                             content_hash=digest)
-            report.built.append(key)
-        except read.ReadError as e:
-            report.failed.append((str(path), e.reason))
-        except Exception as e:  # one bad document must not cost the others
-            report.failed.append((str(path), f"internal error: {type(e).__name__}: {e}"))
+            report.triples_written += store.replace_documents(docs, bulk=bulk)
+            report.built.extend(d.source_file for d in docs)
+        except Exception:
+            # find the culprit: write them one by one (already written ones are rewritten)
+            for d, path in batch:
+                try:
+                    report.triples_written += store.replace_documents([d], bulk=bulk)
+                    report.built.append(d.source_file)
+                except Exception as e:
+                    report.failed.append((str(path), f"internal error: {type(e).__name__}: {e}"))
+        batch, size = [], 0
+
+    for (path, digest), out in _computed(jobs, workers):
+        if out[0] == "ok":
+            _, iri, quads = out
+            batch.append((DocumentGraph(iri, quads, source_key(path), digest), path))
+            size += len(quads)
+            if size >= WRITE_BATCH_TRIPLES:
+                flush()
+        else:
+            report.failed.append((str(path), out[1]))
+        tick(path)
+    flush()
     report.documents_total = len(store.document_hashes())
     report.triples_total = store.triple_count()
     report.seconds = time.perf_counter() - started
