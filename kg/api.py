@@ -74,8 +74,13 @@ def open_store(path=None, *, read_only: bool = False):
 
 
 def build(paths=("corpus",), store=None, *, progress=None):
-    """Build the files under `paths` into the store; returns a BuildReport."""
+    """Build the files under `paths` into the store (or a kg.query.Endpoint: a SPARQL server,
+    see kg.remote); returns a BuildReport."""
     from . import build as _build
+    from .query import Endpoint
+    if isinstance(store, Endpoint):
+        from .remote import build_remote
+        return build_remote(store, paths, progress=progress)
     if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
         with open_store(store) as s:
             return _build.build(s, paths, progress=progress)
@@ -86,6 +91,7 @@ def query(store, sparql_or_name: str, params: dict | None = None):
     """Run a named query (a name from `queries/`, or a .rq path) or literal SPARQL.
 
     Documents live in named graphs; the query sees their union as its default graph.
+    `store` is a Store or a kg.query.Endpoint (parameters then travel as VALUES blocks).
     Returns a kg.query.Result (`.vars`, `.rows`, `.to_dicts()`).
     """
     from . import query as q
@@ -143,7 +149,7 @@ def validate(store, document: str | None = None):
 def _document_graph(store, document: str) -> str:
     """The graph IRI of a document named by graph IRI, path or file name."""
     from .build import source_key
-    catalog = store.document_hashes()
+    catalog = _document_hashes(store)
     if document in {g for g, _ in catalog.values()}:
         return document
     for key in (document, source_key(document)):
@@ -154,6 +160,15 @@ def _document_graph(store, document: str) -> str:
         return matches[0]
     raise LookupError(f"no document {document!r} in the store" if not matches
                       else f"{document!r} names {len(matches)} documents; give its path")
+
+
+def _document_hashes(store) -> dict:
+    """source file → (graph IRI, content hash) of a Store or of a SPARQL endpoint's catalog."""
+    from .query import Endpoint
+    if isinstance(store, Endpoint):
+        from .remote import document_hashes
+        return document_hashes(store)
+    return store.document_hashes()
 
 
 def remove(store, document: str) -> bool:
@@ -181,8 +196,20 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
 
     Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
     kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
+    `store` may be a kg.query.Endpoint: the records then go to the server (Graph Store PUT).
     """
     from . import audit as _audit
+    from .query import Endpoint
+    note = None
+    if write and isinstance(store, Endpoint) and not (store.store_url and store.update_url):
+        write = False      # a read-only endpoint (QLever, a public service): audit, don't record
+        note = "note: audit records not written: the endpoint has no update and Graph Store URL"
     if region is None:
-        return _audit.audit_all(store, against, write=write)
-    return _audit.audit(store, region, against, write=write)
+        reports = _audit.audit_all(store, against, write=write)
+        for r in reports if note else ():
+            r.notes.append(note)
+        return reports
+    report = _audit.audit(store, region, against, write=write)
+    if note:
+        report.notes.append(note)
+    return report

@@ -274,13 +274,23 @@ def record_triples(report: AuditReport):
 
 
 def write_records(store, reports, *, replace_regions=frozenset(), replace_all=False) -> int:
-    """Replace the regions' audit records in AUDIT_GRAPH, keeping every other region's."""
+    """Replace the regions' audit records in AUDIT_GRAPH, keeping every other region's.
+
+    `store` is a Store or a kg.query.Endpoint; on an endpoint the audit graph is read with a
+    CONSTRUCT and written back whole with a Graph Store PUT (kg.remote.replace_graph)."""
+    from .query import Endpoint
+    remote = None
+    if isinstance(store, Endpoint):
+        from . import remote
     kept = []
     if not replace_all:
-        quads = list(store.quads(AUDIT_GRAPH))
-        drop = {q.subject for q in quads if q.predicate == kg("auditOf") and q.object.value in replace_regions}
-        kept = [(q.subject, q.predicate, q.object) for q in quads if q.subject not in drop]
+        triples = (remote.graph_triples(store, AUDIT_GRAPH) if remote is not None
+                   else list(store.quads(AUDIT_GRAPH)))
+        drop = {q.subject for q in triples if q.predicate == kg("auditOf") and q.object.value in replace_regions}
+        kept = [(q.subject, q.predicate, q.object) for q in triples if q.subject not in drop]
     new = {t for rep in reports for t in record_triples(rep)}
+    if remote is not None:
+        return remote.replace_graph(store, AUDIT_GRAPH, kept + sorted(new, key=str))
     return store.replace_graph(AUDIT_GRAPH, kept + sorted(new, key=str))
 
 

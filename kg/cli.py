@@ -1,6 +1,7 @@
 """The `kg` command: a thin layer over kg.api."""
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 
@@ -46,6 +47,40 @@ def store_option(f):
                         help="Store directory (default .kg/store, or $KG_STORE).")(f)
 
 
+def endpoint_options(f):
+    f = click.option("--store-url", metavar="URL",
+                     help="Graph Store Protocol URL of the endpoint (Fuseki: …/ds/data).")(f)
+    f = click.option("--update-url", metavar="URL",
+                     help="SPARQL Update URL of the endpoint (Fuseki: …/ds/update).")(f)
+    return click.option("--endpoint", metavar="URL",
+                        help="Use a SPARQL 1.1 server instead of the embedded store: an Oxigraph "
+                             "server's URL (http://host:7878), or a query URL with --update-url "
+                             "and --store-url.")(f)
+
+
+def _endpoint(url, update_url=None, store_url=None):
+    """A kg.query.Endpoint, or None without --endpoint."""
+    if not url:
+        if update_url or store_url:
+            _fail("--update-url and --store-url need --endpoint")
+        return None
+    from .query import EndpointError
+    from .remote import endpoint
+    try:
+        return endpoint(url, update_url, store_url)
+    except EndpointError as e:
+        _fail(str(e))
+
+
+def _open_target(store_path, ep, read_only=False):
+    """The opened store, or the endpoint (as a context manager, like a store)."""
+    if ep is not None:
+        if store_path:
+            _fail("give --store or --endpoint, not both")
+        return contextlib.nullcontext(ep)
+    return _open(store_path, read_only)
+
+
 def _open(store_path, read_only=False):
     from .store import StoreError
     try:
@@ -58,9 +93,12 @@ def _open(store_path, read_only=False):
 @click.argument("paths", nargs=-1, type=click.Path())
 @store_option
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal).")
-def build(paths, store_path, progress):
-    """Build report files (default: corpus/) into the embedded store."""
+@endpoint_options
+def build(paths, store_path, progress, endpoint, update_url, store_url):
+    """Build report files (default: corpus/) into the embedded store (or --endpoint)."""
+    from .query import EndpointError
     paths = paths or ("corpus",)
+    ep = _endpoint(endpoint, update_url, store_url)
     show = sys.stderr.isatty() if progress is None else progress
     bar = None
     if show:
@@ -72,8 +110,11 @@ def build(paths, store_path, progress):
             bar.total = total
             bar.update(1)
 
-    with _open(store_path) as store:
-        report = api.build(paths, store, progress=tick)
+    with _open_target(store_path, ep) as store:
+        try:
+            report = api.build(paths, store, progress=tick)
+        except EndpointError as e:
+            _fail(str(e))
     if bar is not None:
         bar.close()
     click.echo(report.summary(), err=not report.built and not report.unchanged)
@@ -101,7 +142,8 @@ def remove(document, store_path):
               show_default=True)
 @click.option("--list", "list_", is_flag=True, help="List the named queries.")
 @store_option
-def query(query, expression, params, fmt, list_, store_path):
+@endpoint_options
+def query(query, expression, params, fmt, list_, store_path, endpoint, update_url, store_url):
     """Run a named query (NAME or FILE.rq) or -e SPARQL over the store.
 
     The project's prefixes (kg:, kgm:, skos:, dcterms: …) are predeclared, and documents'
@@ -123,7 +165,8 @@ def query(query, expression, params, fmt, list_, store_path):
         if not sep or not name:
             _fail(f"--param {item!r}: expected NAME=VALUE")
         bound[name.lstrip("?$")] = value
-    with _open(store_path, read_only=False) as store:
+    ep = _endpoint(endpoint, update_url, store_url)
+    with _open_target(store_path, ep, read_only=False) as store:
         try:
             result = api.query(store, expression or query, bound)
         except (q.QueryError, FileNotFoundError, LookupError) as e:
@@ -178,15 +221,18 @@ def validate(document, store_path):
               show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @store_option
-def audit(region, all_, against, fmt, output, store_path):
+@endpoint_options
+def audit(region, all_, against, fmt, output, store_path, endpoint, update_url, store_url):
     """Audit REGION (name or code), or --all regions, against the requirement sets."""
     from . import audit as au
+    from .query import QueryError
     if bool(region) == bool(all_):
         _fail("give a REGION or --all (one of them)")
-    with _open(store_path) as store:
+    ep = _endpoint(endpoint, update_url, store_url)
+    with _open_target(store_path, ep) as store:
         try:
             result = api.audit(store, None if all_ else region, against)
-        except au.AuditError as e:
+        except (au.AuditError, QueryError) as e:
             _fail(str(e))
     if all_:
         text = {"table": au.format_matrix_table, "json": au.format_json, "csv": au.format_csv,
