@@ -213,3 +213,15 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     if note:
         report.notes.append(note)
     return report
+
+
+def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, allow_update: bool = False,
+          timeout: float = 10.0, max_results: int = 10_000, max_request_bytes: int = 1_000_000,
+          workers: int = 2, ready=None) -> None:
+    """Serve the store over HTTP until interrupted: a SPARQL 1.1 endpoint at /sparql and HTML
+    pages (see kg.server). Read-only unless allow_update; `ready(url)` is called once listening."""
+    from . import server
+    from .store import default_store_path
+    cfg = server.Config(str(store or default_store_path()), host, port, allow_update, timeout,
+                        max_results, max_request_bytes, workers)
+    server.serve(cfg, ready=ready)

@@ -247,5 +247,34 @@ def audit(region, all_, against, fmt, output, store_path, endpoint, update_url, 
         click.echo(text)
 
 
+@main.command()
+@store_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to bind (default: this machine only).")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free port).")
+@click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (default: refused, 403).")
+@click.option("--timeout", default=10.0, show_default=True, type=float, metavar="SECONDS",
+              help="Time limit of a query; a query over it is stopped (503).")
+@click.option("--max-results", default=10_000, show_default=True, type=int, metavar="N",
+              help="Most rows (or triples) a query may return.")
+@click.option("--max-request-bytes", default=1_000_000, show_default=True, type=int, metavar="N",
+              help="Largest request accepted (413 above).")
+@click.option("--workers", default=2, show_default=True, type=int,
+              help="Query worker processes.")
+def serve(store_path, host, port, allow_update, timeout, max_results, max_request_bytes, workers):
+    """Serve the store: SPARQL 1.1 endpoint at /sparql, HTML pages at /."""
+    from .store import StoreError
+
+    def ready(url):
+        click.echo(f"kg serve: {url} (SPARQL endpoint {url}sparql; "
+                   f"{'updates allowed' if allow_update else 'read-only'}; Ctrl-C to stop)", err=True)
+    try:
+        api.serve(store_path, host, port, allow_update=allow_update, timeout=timeout,
+                  max_results=max_results, max_request_bytes=max_request_bytes, workers=workers,
+                  ready=ready)
+    except (StoreError, OSError) as e:
+        _fail(str(e))
+
+
 if __name__ == "__main__":
     main()
