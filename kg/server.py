@@ -411,20 +411,20 @@ def _secs(t: float) -> str:
 
 _UPDATE_KEYWORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD",
                     "WITH"}
-_PROLOG_TOKEN = re.compile(r"\s*(?:PREFIX\s+[\w.-]*:\s*<[^>]*>|BASE\s+<[^>]*>)", re.IGNORECASE)
+_PROLOG_TOKEN = re.compile(r"(?:\s+|#[^\n]*|PREFIX\s*[\w.-]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
 
 
 def is_update(text: str) -> bool:
-    """Whether SPARQL text is an update (its first keyword after the prolog is an update verb)."""
-    s = re.sub(r"#[^\n]*", " ", text)      # comments (a '#' inside an IRI of the prolog is rare)
+    """Whether SPARQL text is an update (its first keyword after the prolog and comments is an
+    update verb)."""
     pos = 0
     while True:
-        m = _PROLOG_TOKEN.match(s, pos)
-        if not m:
+        m = _PROLOG_TOKEN.match(text, pos)
+        if not m or m.end() == pos:
             break
         pos = m.end()
-    word = re.match(r"\s*([A-Za-z]+)", s[pos:])
-    return bool(word) and word.group(1).upper() in _UPDATE_KEYWORDS
+    word = re.match(r"[A-Za-z]+", text[pos:])
+    return bool(word) and word.group(0).upper() in _UPDATE_KEYWORDS
 
 
 class Handler(BaseHTTPRequestHandler):

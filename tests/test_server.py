@@ -1,0 +1,318 @@
+"""`kg serve` as a real subprocess, driven by SPARQLWrapper, urllib and headless Chromium."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg import api
+from kg.cli import main
+from kg.server import negotiate, is_update, parse_accept
+
+ROOT = Path(__file__).resolve().parent.parent
+COUNT_DOCS = "SELECT (COUNT(*) AS ?n) WHERE { ?d a kg:Document }"
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+RUSHAN = "乳山市"
+CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("serve") / "store"
+    r = CliRunner().invoke(main, ["build", str(ROOT / "corpus"), "--store", str(path), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
+                             "--timeout", "2", "--max-results", "5000", "--max-request-bytes", "20000"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except (urllib.error.URLError, OSError):
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("kg serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
+        time.sleep(0.2)
+    yield base
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def _get(url, headers=None, method="GET", data=None):
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return r.status, r.headers, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, e.read()
+
+
+def _sparql_get(base, query, **params):
+    return _get(base + "/sparql?" + urllib.parse.urlencode({"query": query, **params}))
+
+
+def _wrapper(base, query, fmt):
+    from SPARQLWrapper import SPARQLWrapper
+    w = SPARQLWrapper(base + "/sparql")
+    w.setQuery(query)
+    w.setReturnFormat(fmt)
+    return w.query()
+
+
+def _expected_count(store):
+    with api.open_store(store, read_only=True) as s:
+        return api.query(s, COUNT_DOCS).rows[0][0]
+
+
+# ------------------------------------------------------------------ unit: negotiation
+
+def test_accept_and_format_negotiation():
+    assert [m for m, _ in parse_accept("text/csv;q=0.5, application/sparql-results+xml")] == \
+        ["application/sparql-results+xml", "text/csv"]
+    assert negotiate("results", None) == "json"
+    assert negotiate("results", "text/csv;q=0.9, application/sparql-results+xml;q=0.5") == "csv"
+    assert negotiate("results", "text/csv", ["tsv"]) == "tsv"
+    assert negotiate("results", "*/*") == "json"
+    assert negotiate("graph", "*/*") == "turtle"
+    assert negotiate("graph", "application/n-triples, text/turtle;q=0.2") == "ntriples"
+    assert negotiate("graph", None, ["json"]) == "jsonld"
+    assert negotiate("results", "image/png") is None
+    assert is_update("PREFIX a: <urn:x#> INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert is_update("# comment\nDROP ALL")
+    assert not is_update("PREFIX a: <urn:x#> SELECT * WHERE { ?s ?p ?o }")
+    assert not is_update("ASK { ?s <urn:insert> ?o }")
+
+
+# ------------------------------------------------------------------ SPARQL protocol
+
+def test_cli_help_defaults_to_localhost():
+    r = CliRunner().invoke(main, ["serve", "--help"])
+    assert r.exit_code == 0
+    assert re.search(r"--host TEXT\s+Address to bind.*\[default:\s*127\.0\.0\.1\]", r.output, re.S)
+
+
+def test_startup_line_names_localhost(store):
+    port = _free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
+                             "--workers", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stderr.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(10)
+
+
+def test_sparqlwrapper_select_json_xml_csv(server, store):
+    from SPARQLWrapper import CSV, JSON, XML
+    expected = _expected_count(store)
+    assert expected == 5
+    data = _wrapper(server, COUNT_DOCS, JSON).convert()
+    assert int(data["results"]["bindings"][0]["n"]["value"]) == expected
+    doc = _wrapper(server, COUNT_DOCS, XML).convert()
+    assert doc.getElementsByTagName("literal")[0].firstChild.data == str(expected)
+    csv = _wrapper(server, COUNT_DOCS, CSV).convert().decode("utf-8")
+    assert csv.split() == ["n", str(expected)]
+
+
+def test_sparqlwrapper_ask_and_construct(server):
+    from SPARQLWrapper import JSON, TURTLE
+    assert _wrapper(server, "ASK { ?d a kg:Document }", JSON).convert()["boolean"] is True
+    assert _wrapper(server, "ASK { ?d a kg:NoSuchClass }", JSON).convert()["boolean"] is False
+    res = _wrapper(server, "CONSTRUCT { ?d a kg:Document } WHERE { ?d a kg:Document }", TURTLE)
+    assert "turtle" in res.response.headers.get("Content-Type")
+    import rdflib
+    g = rdflib.Graph().parse(data=res.convert().decode("utf-8"), format="turtle")
+    assert len(g) == 5
+
+
+def test_formats_by_accept_and_param(server):
+    status, headers, body = _sparql_get(server, COUNT_DOCS)
+    assert status == 200 and headers["Content-Type"].startswith("application/sparql-results+json")
+    status, headers, body = _get(server + "/sparql?" + urllib.parse.urlencode({"query": COUNT_DOCS}),
+                                 {"Accept": "text/tab-separated-values;q=0.8, text/csv;q=0.4"})
+    assert headers["Content-Type"].startswith("text/tab-separated-values") and body.split() == [b"?n", b"5"]
+    status, headers, body = _sparql_get(server, COUNT_DOCS, format="csv")
+    assert headers["Content-Type"].startswith("text/csv")
+    q = "CONSTRUCT { ?d a kg:Document } WHERE { ?d a kg:Document }"
+    status, headers, body = _get(server + "/sparql?" + urllib.parse.urlencode({"query": q}),
+                                 {"Accept": "application/n-triples"})
+    assert headers["Content-Type"].startswith("application/n-triples") and body.count(b"\n") == 5
+    status, headers, body = _sparql_get(server, q, format="json")
+    assert headers["Content-Type"].startswith("application/ld+json")
+    status, _, _ = _get(server + "/sparql?" + urllib.parse.urlencode({"query": COUNT_DOCS}),
+                        {"Accept": "image/png"})
+    assert status == 406
+
+
+def test_post_form_and_sparql_query(server):
+    status, _, body = _get(server + "/sparql", {"Content-Type": "application/x-www-form-urlencoded"},
+                           "POST", urllib.parse.urlencode({"query": COUNT_DOCS}).encode())
+    assert status == 200 and b'"5"' in body
+    status, _, body = _get(server + "/sparql", {"Content-Type": "application/sparql-query",
+                                                "Accept": "text/csv"}, "POST", COUNT_DOCS.encode())
+    assert status == 200 and body.split() == [b"n", b"5"]
+
+
+def test_cors(server):
+    status, headers, _ = _sparql_get(server, COUNT_DOCS)
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    status, headers, _ = _get(server + "/sparql", {"Origin": "http://example.org",
+                                                   "Access-Control-Request-Method": "POST",
+                                                   "Access-Control-Request-Headers": "content-type"},
+                              "OPTIONS")
+    assert status == 204
+    assert headers["Access-Control-Allow-Origin"] == "*"
+    assert "POST" in headers["Access-Control-Allow-Methods"]
+    assert "content-type" in headers["Access-Control-Allow-Headers"].lower()
+
+
+def test_updates_refused_store_unchanged(server, store):
+    def triples():
+        with api.open_store(store, read_only=True) as s:
+            return s.triple_count()
+    before = triples()
+    for body, ctype in [(urllib.parse.urlencode({"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"}),
+                         "application/x-www-form-urlencoded"),
+                        ("DROP ALL", "application/sparql-update"),
+                        (urllib.parse.urlencode({"query": "DROP ALL"}), "application/x-www-form-urlencoded")]:
+        status, _, msg = _get(server + "/sparql", {"Content-Type": ctype}, "POST", body.encode())
+        assert status == 403 and b"read-only" in msg
+    status, _, _ = _sparql_get(server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
+    assert status == 403
+    assert triples() == before
+    status, _, body = _sparql_get(server, "ASK { <urn:a> <urn:b> <urn:c> }")
+    assert b"false" in body
+
+
+def test_bad_query_and_refused_graph_params(server):
+    status, _, body = _sparql_get(server, "SELECT * WHERE { ?s ?p ")
+    assert status == 400 and b"syntax error" in body
+    status, _, body = _sparql_get(server, COUNT_DOCS, **{"default-graph-uri": "urn:g"})
+    assert status == 400
+    status, _, _ = _get(server + "/sparql")
+    assert status == 400
+
+
+def test_slow_query_is_stopped_and_server_still_answers(server):
+    t = time.time()
+    status, _, body = _sparql_get(server, SLOW)
+    elapsed = time.time() - t
+    assert status == 503 and b"query exceeded the 2 s time limit" in body
+    assert 1.5 < elapsed < 6
+    status, _, body = _sparql_get(server, COUNT_DOCS)
+    assert status == 200 and b'"5"' in body
+    time.sleep(1.5)   # the killed worker's replacement starts in the background
+    for _ in range(3):
+        assert _sparql_get(server, COUNT_DOCS)[0] == 200
+
+
+def test_result_cap(server):
+    status, _, body = _sparql_get(server, "SELECT * WHERE { ?s ?p ?o }")
+    assert status == 500 and b"result exceeds the 5000-row cap" in body
+    status, _, body = _sparql_get(server, "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+    assert status == 500 and b"5000-row cap" in body
+    status, _, body = _sparql_get(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 5000", format="tsv")
+    assert status == 200 and body.count(b"\n") == 5001
+
+
+def test_oversized_request(server):
+    big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 30000
+    status, _, body = _get(server + "/sparql", {"Content-Type": "application/sparql-query"}, "POST",
+                           big.encode())
+    assert status == 413
+    status, _, _ = _sparql_get(server, "SELECT * WHERE { ?s ?p ?o } LIMIT 1 #" + "x" * 25000)
+    assert status in (413, 414)
+
+
+# ------------------------------------------------------------------ HTML pages
+
+EXTERNAL = re.compile(r"""(?:href|src|action)\s*=\s*["']?(https?://(?!127\.0\.0\.1)[^"' >]*)""", re.I)
+
+
+@pytest.mark.parametrize("path", ["/", f"/region/{RUSHAN}", "/matrix", "/query", "/graph",
+                                  "/query?name=matrix", "/query?" + urllib.parse.urlencode({"q": COUNT_DOCS}),
+                                  "/query?" + urllib.parse.urlencode({"name": "locality-mechanisms",
+                                                                      "p.locality": "辽源市"})])
+def test_pages_are_self_contained(server, path):
+    status, headers, body = _get(server + urllib.parse.quote(path, safe="/?=&%"))
+    assert status == 200, body[:500]
+    assert headers["Content-Type"].startswith("text/html")
+    text = body.decode("utf-8")
+    assert not EXTERNAL.findall(text)
+    assert "<script src" not in text and "<link" not in text
+
+
+def test_region_page_shows_mechanisms_with_evidence(server, store):
+    with api.open_store(store, read_only=True) as s:
+        rows = api.query(s, "locality-mechanisms", {"locality": RUSHAN}).to_dicts()
+    status, _, body = _get(server + "/region/" + urllib.parse.quote(RUSHAN))
+    text = body.decode("utf-8")
+    assert RUSHAN in text and "371083" in text
+    import html
+    for r in rows[:5]:
+        assert f"<b>{r['notation']}</b>" in text
+        assert html.escape(r["evidence"]) in text
+    assert "Audit" in text and "st-implemented" in text
+    status, _, _ = _get(server + "/region/" + urllib.parse.quote("不存在的地方"))
+    assert status == 404
+
+
+def test_home_and_matrix_content(server):
+    text = _get(server + "/")[2].decode("utf-8")
+    assert "documents" in text and f'href="/region/{urllib.parse.quote(RUSHAN)}"' in text
+    text = _get(server + "/matrix")[2].decode("utf-8")
+    assert "st-implemented" in text and RUSHAN in text and "M01" in text
+
+
+def test_html_is_escaped(server):
+    status, _, body = _get(server + "/query?" + urllib.parse.urlencode(
+        {"q": 'SELECT ("<script>alert(1)</script>" AS ?x) WHERE {}'}))
+    assert status == 200
+    assert b"<script>alert" not in body and b"&lt;script&gt;alert(1)" in body
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium")
+@pytest.mark.parametrize("path", [f"/region/{RUSHAN}", "/matrix"])
+def test_chromium_renders(server, tmp_path, path):
+    png = tmp_path / "shot.png"
+    url = server + urllib.parse.quote(path)
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--no-first-run",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1200,900",
+                    url], capture_output=True, timeout=90)
+    assert png.exists() and png.stat().st_size > 5000
