@@ -316,3 +316,27 @@ def test_chromium_renders(server, tmp_path, path):
                     f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={png}", "--window-size=1200,900",
                     url], capture_output=True, timeout=90)
     assert png.exists() and png.stat().st_size > 5000
+
+
+# ------------------------------------------------------------------ concurrency (last: it adds documents)
+
+def test_answers_while_kg_build_writes(server, store):
+    """`kg build` holds the store read-write in another process; the server keeps answering from
+    read-only snapshots and sees the new documents once the build is done."""
+    build = subprocess.Popen([sys.executable, "-m", "kg", "build", str(ROOT / "tests" / "docs"),
+                              "--store", str(store), "--no-progress"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    statuses = []
+    while build.poll() is None:
+        statuses.append(_sparql_get(server, COUNT_DOCS)[0])
+        time.sleep(0.05)
+    out, err = build.communicate()
+    assert build.returncode == 0, err
+    assert statuses and set(statuses) == {200}
+    deadline = time.time() + 10
+    while True:
+        body = _sparql_get(server, COUNT_DOCS, format="csv")[2]
+        if int(body.split()[-1]) > 5 or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    assert int(body.split()[-1]) > 5
