@@ -97,7 +97,7 @@ def parse_header(text: str, max_lines: int = 25) -> tuple[dict, list[tuple[int, 
                 key = HEADER_FIELDS[re.sub(r"\s+", "", m.group(1))]
                 if value and key not in header:
                     header[key] = value
-            spans.append((pos, pos + len(line) + 1))
+            spans.append((pos, min(pos + len(line) + 1, len(text))))   # the last line has no "\n"
         pos += len(line) + 1
     return header, spans
 

@@ -77,7 +77,8 @@ def delete_spans(text: str, spans) -> tuple[str, OffsetMap]:
     """Remove the [start, end) spans from text; return the new text and its map back."""
     pieces, runs, pos, out_len = [], [], 0, 0
     for start, end in sorted(spans):
-        start = max(start, pos)
+        # a span may run past the end (a last line's "newline" that is not there): clip it
+        start, end = max(start, pos), min(end, len(text))
         if end <= start:
             continue
         if start > pos:
