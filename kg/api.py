@@ -225,3 +225,17 @@ def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, allow_update
     cfg = server.Config(str(store or default_store_path()), host, port, allow_update, timeout,
                         max_results, max_request_bytes, workers)
     server.serve(cfg, ready=ready)
+
+
+def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000):
+    """Write the graph as an interactive, self-contained HTML page to `out`.
+
+    region: name or code (localities under it); mechanism: notation or label (narrower
+    included); status: implemented, planned, weakness or required; max_nodes: keep the
+    highest-degree nodes. Returns a kg.viz.VizResult. Raises kg.viz.VizError.
+    """
+    from . import viz as _viz
+    if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
+        with open_store(store, read_only=True) as s:
+            return _viz.visualize(s, out, region, mechanism, status, max_nodes)
+    return _viz.visualize(store, out, region, mechanism, status, max_nodes)

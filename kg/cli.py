@@ -284,5 +284,26 @@ def serve(store_path, host, port, allow_update, timeout, max_results, max_reques
         _fail(str(e))
 
 
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False), default="graph.html", show_default=True,
+              help="HTML file to write.")
+@click.option("--region", help="Only localities under this region (name or code).")
+@click.option("--mechanism", help="Only this mechanism (notation or label) and narrower ones.")
+@click.option("--status", type=click.Choice(["implemented", "planned", "weakness", "required"]),
+              help="Only assertion edges of this status.")
+@click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
+              help="Keep the highest-degree nodes.")
+@store_option
+def viz(output, region, mechanism, status, max_nodes, store_path):
+    """Write the graph as an interactive HTML page (offline; hover for evidence)."""
+    from . import viz as _viz
+    with _open(store_path) as store:
+        try:
+            result = api.viz(store, output, region, mechanism, status, max_nodes)
+        except _viz.VizError as e:
+            _fail(str(e))
+    click.echo(result.summary())
+
+
 if __name__ == "__main__":
     main()

@@ -736,7 +736,13 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     t1 = time.perf_counter()
     rid = resolve_region(region) if region else None
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
-    H = select(G, rid, mechs, status, max_nodes)
+    try:
+        H = select(G, rid, mechs, status, max_nodes)
+    except VizError as e:
+        if region and rid not in G:
+            raise VizError(f"no document of {region} ({rid.split(':', 1)[1]}) or of any locality under it "
+                           f"in the store") from None
+        raise
     what = [f for f in (region, mechanism, status) if f]
     title = "法治图谱" + (" — " + " · ".join(what) if what else "")
     result = write(H, out, title)
