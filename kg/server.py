@@ -602,7 +602,7 @@ def _q(path: str, **params) -> str:
 def layout(title: str, body: str) -> str:
     from .audit import _CSS
     nav = ('<nav><a href="/">法治图谱</a><a href="/matrix">matrix</a><a href="/graph">graph</a>'
-           '<a href="/query">query</a><a href="/sparql">/sparql</a></nav>')
+           '<a href="/query">query</a><span class="small">SPARQL endpoint: /sparql</span></nav>')
     return (f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{_e(title)}</title><style>{_CSS}{_EXTRA_CSS}</style></head><body>\n"
