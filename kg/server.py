@@ -477,7 +477,7 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/matrix":
             return self._send(self.pool.run("page", "matrix"))
         if path == "/graph":
-            return self._send(self.pool.run("page", "graph"))
+            return self._send(self.pool.run("page", "graph", {k: v[0] for k, v in params.items()}))
         if path == "/query":
             return self._send(self.pool.run("page", "query_page",
                                             {k: v[0] for k, v in params.items()}))
@@ -710,16 +710,29 @@ def page_matrix(store) -> str:
 _GRAPH_CACHE: dict = {}
 
 
-def page_graph(store) -> str:
+def page_graph(store, params: Optional[dict] = None) -> str:
+    """`kg viz`'s page for the store (filters: ?region=&mechanism=&status=), cached per worker
+    until the store changes on disk."""
     import importlib.util
+    import tempfile
     if importlib.util.find_spec("kg.viz") is None:
         return layout("graph", "<h1>Graph view</h1><p>The graph view is written by <code>kg viz</code> "
                                "(not installed in this checkout). Run it and open its HTML file.</p>")
     from . import viz
-    key = (str(store.path), _store_stamp(store.path))
+    params = params or {}
+    filters = tuple(params.get(k) or None for k in ("region", "mechanism", "status"))
+    key = (str(store.path), _store_stamp(store.path), filters)
     if key not in _GRAPH_CACHE:
-        _GRAPH_CACHE.clear()
-        _GRAPH_CACHE[key] = _viz_html(viz, store)
+        with tempfile.TemporaryDirectory(prefix="kg-serve-") as d:
+            out = Path(d) / "graph.html"
+            try:
+                viz.visualize(store, str(out), *filters)
+            except viz.VizError as e:
+                raise NotFound(str(e)) from None
+            page = out.read_text(encoding="utf-8")
+        if len(_GRAPH_CACHE) > 8:
+            _GRAPH_CACHE.clear()
+        _GRAPH_CACHE[key] = page
     return _GRAPH_CACHE[key]
 
 
@@ -728,14 +741,6 @@ def _store_stamp(path) -> float:
         return max(p.stat().st_mtime for p in Path(path).iterdir())
     except (OSError, ValueError):
         return 0.0
-
-
-def _viz_html(viz, store) -> str:
-    for name in ("render_html", "to_html", "graph_html", "html"):
-        fn = getattr(viz, name, None)
-        if callable(fn):
-            return fn(store)
-    return layout("graph", "<h1>Graph view</h1><p>Run <code>kg viz</code> and open its HTML file.</p>")
 
 
 def _results_table(vars_: list, term_rows, max_rows: int) -> str:

@@ -299,6 +299,16 @@ def test_home_and_matrix_content(server):
     assert "st-implemented" in text and RUSHAN in text and "M01" in text
 
 
+def test_graph_page(server):
+    import importlib.util
+    status, _, body = _get(server + "/graph")
+    assert status == 200
+    if importlib.util.find_spec("kg.viz") is not None:
+        assert len(body) > 10_000 and RUSHAN.encode() in body
+    else:
+        assert b"kg viz" in body
+
+
 def test_html_is_escaped(server):
     status, _, body = _get(server + "/query?" + urllib.parse.urlencode(
         {"q": 'SELECT ("<script>alert(1)</script>" AS ?x) WHERE {}'}))
