@@ -1,0 +1,320 @@
+"""kg viz: nodes and edges from the store, filters, escaping of hostile text, offline page,
+precomputed layout, and the page in headless Chromium (drawn, no script injection, no request)."""
+import json
+import os
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+import zlib
+
+import networkx as nx
+import pytest
+from click.testing import CliRunner
+
+from kg import viz
+from kg.cli import main
+
+from conftest import CORPUS
+
+HOSTILE = """杭州市西湖区司法局2023年法治政府建设年度报告
+2023年,区司法局坚持以习近平法治思想为指导,扎实推进法治政府建设,现将有关情况报告如下:
+一、主要举措和成效
+(一)严格规范公正文明执法
+全面推行行政执法公示制度<script>document.documentElement.setAttribute('data-pwned','1')</script>,执法信息在网站及时公开。
+全区各部门均聘请法律顾问<img src=x onerror="document.documentElement.setAttribute('data-pwned','2')">,发挥法律顾问作用。
+(二)推进严格规范公正文明执法
+落实行政执法全过程记录制度和重大执法决定法制审核制度,全年审核重大执法决定15件。
+二、存在的不足
+行政执法人员培训仍有不足。
+三、下一步工作安排
+2024年将进一步完善行政执法公示制度<script>alert(1)</script>。
+"""
+SCRIPT_RAW = "<script>document.documentElement"
+IMG_RAW = "<img src=x onerror"
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    root = tmp_path_factory.mktemp("viz")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    for f in CORPUS.glob("*.txt"):
+        shutil.copy(f, corpus / f.name)
+    (corpus / "900_hostile.txt").write_text(HOSTILE, encoding="utf-8")
+    store = root / "store"
+    cwd = os.getcwd()
+    os.chdir(root)
+    try:
+        result = CliRunner().invoke(main, ["build", "corpus", "--store", str(store), "--no-progress"])
+    finally:
+        os.chdir(cwd)
+    assert result.exit_code == 0, result.output
+    return root, str(store)
+
+
+def make(work, name, *args):
+    root, store = work
+    out = root / name
+    result = CliRunner().invoke(main, ["viz", "-o", str(out), "--store", store, *args])
+    assert result.exit_code == 0, result.output
+    assert "nodes" in result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(work):
+    return make(work, "graph.html")
+
+
+def data(page_text, name):
+    """The list passed to `new vis.DataSet(...)` for nodes or edges."""
+    m = re.search(name + r" = new vis\.DataSet\(", page_text)
+    assert m, name
+    value, _ = json.JSONDecoder().raw_decode(page_text, m.end())
+    return value
+
+
+def options(page_text):
+    m = re.search(r"var options = ", page_text)
+    value, _ = json.JSONDecoder().raw_decode(page_text, m.end())
+    return value
+
+
+def labels(page_text):
+    return {n["label"] for n in data(page_text, "nodes")}
+
+
+def test_page_has_nodes_of_every_kind(page):
+    text = page.read_text(encoding="utf-8")
+    nodes = data(text, "nodes")
+    names = {n["label"] for n in nodes}
+    assert {"乳山市", "威海市", "山东省"} <= names                    # the parent chain
+    assert "行政执法三项制度" in names and "法律顾问" in names
+    assert {n["kind"] for n in nodes} == {"locality", "organization", "role", "mechanism", "requirement"}
+    edges = data(text, "edges")
+    rels = {e["rel"] for e in edges}
+    assert rels == {"implements", "requires", "holds_role", "located_in", "broader"}
+    ids = {n["id"]: n["label"] for n in nodes}
+    chain = {(ids[e["from"]], ids[e["to"]]) for e in edges if e["rel"] == "located_in"}
+    assert ("乳山市", "威海市") in chain and ("威海市", "山东省") in chain
+    assert {e["status"] for e in edges if e["rel"] == "implements"} <= set(viz.STATUSES)
+    assert any(e.get("label") for e in edges if e["rel"] == "holds_role")     # counts
+
+
+def test_no_external_url(page):
+    text = page.read_text(encoding="utf-8")
+    viz.check_offline(text)
+    assert "bootstrap" not in text.lower()
+    assert not re.search(r"<(script|link|img|iframe)\b[^>]*(src|href)\s*=\s*[\"']?(https?:)?//", text, re.I)
+    # outside the inlined vis.js (whose license comments name URLs) there is no URL at all
+    outside = re.sub(r"<script>\s*/\*\*?\s*\n?\s*\*?\s*vis-network.*?</script>", "", text, flags=re.S)
+    outside = re.sub(r"<script>[^<]*?vis-network[\s\S]*?</script>", "", outside)
+    assert "http://" not in outside and "https://" not in outside
+
+
+def test_hostile_text_only_escaped(page):
+    text = page.read_text(encoding="utf-8")
+    assert SCRIPT_RAW not in text and IMG_RAW not in text and "<script>alert" not in text
+    tips = [n.get("title", "") for n in data(text, "nodes")] + [e.get("title", "") for e in data(text, "edges")]
+    joined = "\n".join(tips)
+    assert "&lt;script&gt;document.documentElement" in joined       # the sentence is quoted, as text
+    assert "&lt;img src=x onerror=" in joined
+    assert "<script" not in joined and "<img" not in joined
+    for t in tips:     # the only live markup in tooltips is the page's own
+        assert not re.search(r"<(?!/?(b|i|div|span)\b)", t), t[:200]
+
+
+def test_region_filter(work):
+    text = make(work, "ruishan.html", "--region", "乳山市").read_text(encoding="utf-8")
+    names = labels(text)
+    assert {"乳山市", "威海市", "山东省"} <= names
+    assert "辽源市" not in names and "江北区" not in names
+
+
+def test_status_filter(work):
+    text = make(work, "weak.html", "--status", "weakness").read_text(encoding="utf-8")
+    edges = data(text, "edges")
+    statuses = {e.get("status") for e in edges if e.get("status")}
+    assert statuses == {"weakness"}
+    assert not any(e["rel"] in ("holds_role",) for e in edges)
+
+
+def test_mechanism_filter_includes_narrower(work):
+    text = make(work, "m01.html", "--mechanism", "三项制度").read_text(encoding="utf-8")
+    nodes = data(text, "nodes")
+    mechs = {n["label"] for n in nodes if n["kind"] == "mechanism"}
+    assert "行政执法三项制度" in mechs and "行政执法公示制度" in mechs
+    assert "法律顾问" not in {n["label"] for n in nodes}
+
+
+def test_bad_filters(work):
+    root, store = work
+    r = CliRunner().invoke(main, ["viz", "-o", str(root / "x.html"), "--store", store, "--region", "鼓楼区"])
+    assert r.exit_code != 0 and "ambiguous" in r.output
+    r = CliRunner().invoke(main, ["viz", "-o", str(root / "x.html"), "--store", store, "--mechanism", "无此制度"])
+    assert r.exit_code != 0 and "unknown mechanism" in r.output
+
+
+def test_max_nodes(work):
+    nodes = data(make(work, "small.html", "--max-nodes", "20").read_text(encoding="utf-8"), "nodes")
+    assert len(nodes) == 20
+
+
+def test_layout_precomputed(page):
+    text = page.read_text(encoding="utf-8")
+    assert options(text)["physics"]["enabled"] is False
+    for n in data(text, "nodes"):
+        assert isinstance(n["x"], (int, float)) and isinstance(n["y"], (int, float))
+
+
+def synthetic(n_nodes=2000, n_edges=6000, seed=1):
+    """A graph shaped like ours: localities in a tree, organizations, roles, mechanisms."""
+    import random
+    rnd = random.Random(seed)
+    G = nx.MultiDiGraph()
+    n_mech, n_roles = 120, 40
+    n_loc = (n_nodes - n_mech - n_roles) // 2
+    n_org = n_nodes - n_mech - n_roles - n_loc
+    for i in range(n_mech):
+        G.add_node(f"m:{i}", type="mechanism", label=f"制度{i}", notation=f"M{i}", tip="<b>m</b>")
+        if i >= 30:
+            G.add_edge(f"m:{i}", f"m:{i % 30}", key="broader", rel="broader")
+    for i in range(n_roles):
+        G.add_node(f"role:{i}", type="role", label=f"角色{i}", notation=f"I{i}", tip="r")
+    for i in range(n_loc):
+        level = "ProvinceLevel" if i < 30 else "PrefectureLevel" if i < 300 else "CountyLevel"
+        G.add_node(f"loc:{i}", type="locality", label=f"地方{i}", code=f"{i:06d}", level=level, tip="l")
+        if i >= 30:
+            G.add_edge(f"loc:{i}", f"loc:{rnd.randrange(30) if i < 300 else rnd.randrange(30, 300)}",
+                       key="located_in", rel="located_in")
+    for i in range(n_org):
+        G.add_node(f"org:{i}", type="organization", label=f"机构{i}", tip="o")
+        G.add_edge(f"org:{i}", f"loc:{rnd.randrange(n_loc)}", key="located_in", rel="located_in")
+    while G.number_of_edges() < n_edges:
+        if rnd.random() < 0.75:
+            st = rnd.choice(viz.STATUSES[:3])
+            G.add_edge(f"loc:{rnd.randrange(n_loc)}", f"m:{rnd.randrange(n_mech)}", key=f"implements-{st}",
+                       rel="implements", status=st, tip="<div class='q'>x</div>")
+        else:
+            G.add_edge(f"org:{rnd.randrange(n_org)}", f"role:{rnd.randrange(n_roles)}", key="holds_role",
+                       rel="holds_role", label="2", tip="h")
+    return G
+
+
+def test_large_graph_is_fast(tmp_path):
+    G = synthetic()
+    assert G.number_of_nodes() == 2000 and G.number_of_edges() >= 6000
+    result = viz.write(G, tmp_path / "big.html")
+    print(f"\n2,000 nodes / {G.number_of_edges()} edges: " + ", ".join(f"{k} {v:.2f} s" for k, v in result.timings.items()))
+    assert result.timings["layout"] < 3.0
+    assert result.timings["render"] < 10.0
+    text = (tmp_path / "big.html").read_text(encoding="utf-8")
+    assert options(text)["physics"]["enabled"] is False
+    assert len(data(text, "nodes")) == 2000
+
+
+# ------------------------------------------------------------------ in the browser
+
+def _chromium():
+    if os.path.exists("/usr/bin/chromium"):
+        return "/usr/bin/chromium"
+    return shutil.which("chromium")
+
+
+def _run_chromium(tmp_path, page, *extra, timeout=120):
+    args = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run",
+            f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=8000", *extra, page.as_uri()]
+    return subprocess.run(args, capture_output=True, timeout=timeout)
+
+
+browser = pytest.mark.skipif(_chromium() is None, reason="no chromium")
+
+
+@browser
+def test_browser_draws_and_runs_no_injected_script(page, tmp_path):
+    dom = _run_chromium(tmp_path, page, "--dump-dom").stdout.decode("utf-8", "replace")
+    assert "<canvas" in dom                      # vis drew the network
+    m = re.search(r"<html[^>]*>", dom)
+    assert m and "data-pwned" not in m.group(0)
+    assert 'data-kg-ready="1"' in m.group(0)     # our script ran to its end
+    assert "data-pwned" not in dom.split("<body", 1)[0]
+
+
+def _png_pixels(path):
+    """Decompressed scan lines of a PNG (filter bytes included) — enough to tell blank from not."""
+    raw = path.read_bytes()
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat = 8, b""
+    while pos < len(raw):
+        length, kind = struct.unpack(">I4s", raw[pos:pos + 8])
+        if kind == b"IDAT":
+            idat += raw[pos + 8:pos + 8 + length]
+        pos += 12 + length
+    return zlib.decompress(idat)
+
+
+@browser
+def test_browser_screenshot_not_blank(page, tmp_path):
+    png = tmp_path / "shot.png"
+    _run_chromium(tmp_path, page, f"--screenshot={png}", "--window-size=1200,800")
+    assert png.exists() and png.stat().st_size > 20_000
+    pixels = _png_pixels(png)
+    assert len(set(pixels[::97])) > 20            # many colours, not one
+
+
+# Chromium's own service traffic (time, component update, account check) goes through the proxy
+# even for about:blank; it is not the page's and is told apart by host.
+BROWSER_SERVICE = re.compile(rb"^(?:CONNECT |[A-Z]+ https?://)(?:[\w.-]+\.)?"
+                             rb"(?:google\.com|googleapis\.com|gvt1\.com|gstatic\.com)[:/]")
+
+
+def _requests_through_proxy(tmp_path, page):
+    """First lines of every request Chromium sends while loading `page` (all go to our proxy)."""
+    seen = []
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.settimeout(0.2)
+    port = srv.getsockname()[1]
+    stop = threading.Event()
+
+    def listen():
+        while not stop.is_set():
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                continue
+            try:
+                conn.settimeout(1)
+                seen.append(conn.recv(300).split(b"\r\n")[0])
+            except OSError:
+                seen.append(b"?")
+            finally:
+                conn.close()
+
+    t = threading.Thread(target=listen, daemon=True)
+    t.start()
+    try:
+        _run_chromium(tmp_path, page, f"--proxy-server=http://127.0.0.1:{port}", "--proxy-bypass-list=<-loopback>",
+                      "--dump-dom")
+        time.sleep(0.3)
+    finally:
+        stop.set()
+        t.join(2)
+        srv.close()
+    return [r for r in seen if not BROWSER_SERVICE.match(r)]
+
+
+@browser
+def test_browser_makes_no_request(page, tmp_path):
+    # the trap works: a page that fetches something is caught
+    control = tmp_path / "control.html"
+    control.write_text('<html><body><img src="http://kg-viz-test.invalid/x.png"></body></html>')
+    caught = _requests_through_proxy(tmp_path / "a", control)
+    assert any(b"kg-viz-test.invalid" in r for r in caught), caught
+    assert _requests_through_proxy(tmp_path / "b", page) == []
