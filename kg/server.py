@@ -59,6 +59,7 @@ DEFAULT_MAX_RESULTS = 10_000
 DEFAULT_MAX_REQUEST_BYTES = 1_000_000
 DEFAULT_WORKERS = 2
 REFRESH_SECONDS = 1.0
+PAGE_TIMEOUT = 60.0
 
 Answer = tuple  # (status: int, content_type: str, body: bytes)
 
@@ -373,8 +374,8 @@ class WorkerPool:
         p.kill()
         threading.Thread(target=self._add, daemon=True).start()
 
-    def run(self, method: str, *args) -> Answer:
-        timeout = self.cfg.timeout
+    def run(self, method: str, *args, timeout: Optional[float] = None) -> Answer:
+        timeout = self.cfg.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
         try:
             p = self.idle.get(timeout=timeout)
@@ -383,7 +384,8 @@ class WorkerPool:
                               f"query exceeded the {_secs(timeout)} s time limit waiting for one")
         if not p.process.is_alive():
             self._retire(p)
-            return self.run(method, *args) if time.monotonic() < deadline else \
+            return self.run(method, *args, timeout=deadline - time.monotonic()) \
+                if time.monotonic() < deadline else \
                 _text(503, "no query worker available")
         try:
             p.conn.send((method, args))
@@ -452,6 +454,11 @@ class Handler(BaseHTTPRequestHandler):
         if body and not head_only:
             self.wfile.write(body)
 
+    @property
+    def _page_timeout(self) -> float:
+        """The project's own pages (fixed queries, the graph layout) get at least PAGE_TIMEOUT."""
+        return max(self.cfg.timeout, PAGE_TIMEOUT)
+
     def do_OPTIONS(self):
         self.send_response(204)
         self.send_header("Access-Control-Allow-Origin", "*")
@@ -471,16 +478,20 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/sparql":
             return self._sparql(params, via_get=True)
         if path in ("/", "/index.html"):
-            return self._send(self.pool.run("page", "home"))
+            return self._send(self.pool.run("page", "home", timeout=self._page_timeout))
         if path.startswith("/region/") and len(path) > len("/region/"):
-            return self._send(self.pool.run("page", "region", path[len("/region/"):]))
+            return self._send(self.pool.run("page", "region", path[len("/region/"):],
+                                            timeout=self._page_timeout))
         if path == "/matrix":
-            return self._send(self.pool.run("page", "matrix"))
+            return self._send(self.pool.run("page", "matrix", timeout=self._page_timeout))
         if path == "/graph":
-            return self._send(self.pool.run("page", "graph", {k: v[0] for k, v in params.items()}))
+            return self._send(self.pool.run("page", "graph", {k: v[0] for k, v in params.items()},
+                                            timeout=self._page_timeout))
         if path == "/query":
+            # ?q= runs the user's SPARQL: the query time limit; a named query: the page limit.
             return self._send(self.pool.run("page", "query_page",
-                                            {k: v[0] for k, v in params.items()}))
+                                            {k: v[0] for k, v in params.items()},
+                                            timeout=None if "q" in params else self._page_timeout))
         self._send(_page_error(404, f"no page {path}"))
 
     def do_POST(self):
