@@ -101,7 +101,8 @@ def iter_files(paths) -> Iterator[Path]:
     """The files to read under `paths` (files and/or directories).
 
     Directories are walked recursively in sorted order, keeping only supported suffixes
-    and skipping hidden entries and manifest files (MANIFEST*, manifest.*). Symlinks are
+    and skipping hidden entries, manifest files (MANIFEST*, manifest.*) and FIFOs, sockets
+    and devices (opening a FIFO blocks until a writer comes). Symlinks are
     followed, but each directory is entered once, so symlink loops end. A path given
     explicitly is yielded as is, even if it does not exist or has another suffix: the user
     asked for it, and read_file will say what is wrong with it.
@@ -775,5 +776,17 @@ def _walk(directory: Path, visited: set) -> Iterator[Path]:
         if is_dir:
             yield from _walk(path, visited)
         elif (os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES
-              and not _is_manifest(entry.name)):
+              and not _is_manifest(entry.name) and not _is_special(entry)):
             yield path
+
+
+def _is_special(entry: os.DirEntry) -> bool:
+    """A FIFO, socket or device (a FIFO named x.txt: opening it blocks until a writer comes,
+    so it is no report). Broken symlinks are not special: read_file reports them."""
+    try:
+        if entry.is_file():                 # follows symlinks
+            return False
+        os.stat(entry.path)                 # raises for a broken symlink
+        return True                         # there, and neither a file nor a directory
+    except OSError:
+        return False
