@@ -26,6 +26,7 @@ import json
 import math
 import re
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -505,7 +506,7 @@ def radial_layout(G) -> dict:
             ang = (lo + hi) / 2
             rr = r0 + depth * dr
             if not children.get(n) and depth > 0:
-                rr += (hash(n) % 3) * dr * 0.25          # stagger dense leaves
+                rr += (zlib.crc32(n.encode()) % 3) * dr * 0.25     # stagger dense leaves (deterministic)
             pos[n] = (rr * math.cos(ang), rr * math.sin(ang))
             ch = sorted(children.get(n, []), key=lambda c: (types[c], G.nodes[c].get("code", ""), c))
             tot = sum(w(c) for c in ch) or 1
