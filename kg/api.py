@@ -137,7 +137,10 @@ def validate(store, document: str | None = None):
             data.parse(path, format="turtle")
     buf = io.BytesIO()
     if document:
+        # a document's graph refers to its locality, which the places graph describes
+        from .rdf import PLACES_GRAPH
         store.export(buf, format="ntriples", graph=_document_graph(store, document))
+        store.export(buf, format="ntriples", graph=PLACES_GRAPH)
     else:
         store.export(buf, format="ntriples")
     data.parse(data=buf.getvalue().decode("utf-8"), format="nt")

@@ -7,7 +7,10 @@ so a build that dies midway leaves every document either as it was or as it is n
 """
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
+import stat
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,12 +56,17 @@ def source_key(path) -> str:
     under it (so a store built in a checkout reads the same on every machine), else absolute."""
     resolved = Path(path).resolve()
     try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+        key = resolved.relative_to(Path.cwd().resolve()).as_posix()
     except ValueError:
-        return resolved.as_posix()
+        key = resolved.as_posix()
+    # a file name that is not UTF-8 (old GBK archives) still needs a printable, stable key
+    return os.fsencode(key).decode("utf-8", "backslashreplace")
 
 
 def file_hash(path) -> str:
+    """SHA-256 of the file's bytes; only regular files (a FIFO would block the build for ever)."""
+    if not stat.S_ISREG(os.stat(path).st_mode):
+        raise OSError(errno.EINVAL, "not a regular file")
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):

@@ -25,20 +25,25 @@ def main():
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
 def extract(paths, fmt):
     """Extract structure, locality and facts from report files or directories."""
-    records, errors = [], 0
+    # records are written as they come (one JSON list, a record a line): a 50 MB report or
+    # a thousand files never sit in memory as one big list
+    extracted, errors = 0, 0
+    if fmt == "json":
+        sys.stdout.write("[")
     for item in api.extract(paths):
         if isinstance(item, api.Failure):
             errors += 1
             click.echo(f"error: {item}", err=True)
             continue
-        records.append(item)
         if fmt == "table":
             click.echo(api.record_summary(item))
+        else:
+            sys.stdout.write(("," if extracted else "") + "\n" + json.dumps(item, ensure_ascii=False))
+        extracted += 1
     if fmt == "json":
-        json.dump(records, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
+        sys.stdout.write("\n]\n")
     if errors:
-        click.echo(f"{errors} file(s) could not be read; {len(records)} extracted", err=True)
+        click.echo(f"{errors} file(s) could not be read; {extracted} extracted", err=True)
         sys.exit(1)
 
 
@@ -174,7 +179,8 @@ def query(query, expression, params, fmt, list_, store_path, endpoint, update_ur
             _fail(f"--param {item!r}: expected NAME=VALUE")
         bound[name.lstrip("?$")] = value
     ep = _endpoint(endpoint, update_url, store_url)
-    with _open_target(store_path, ep, read_only=False) as store:
+    # read-only: a query answers from a snapshot even while `kg build` holds the store
+    with _open_target(store_path, ep, read_only=True) as store:
         try:
             result = api.query(store, expression or query, bound)
         except (q.QueryError, FileNotFoundError, LookupError) as e:
@@ -190,7 +196,7 @@ def query(query, expression, params, fmt, list_, store_path, endpoint, update_ur
 @store_option
 def export(fmt, document, output, store_path):
     """Serialize the store (or one document's graph)."""
-    with _open(store_path) as store:
+    with _open(store_path, read_only=True) as store:
         try:
             api.export(store, output or sys.stdout.buffer, fmt, document)
         except LookupError as e:
@@ -201,7 +207,7 @@ def export(fmt, document, output, store_path):
 @store_option
 def stats(store_path):
     """Documents, localities, mechanisms and triples in the store."""
-    with _open(store_path) as store:
+    with _open(store_path, read_only=True) as store:
         for key, value in api.stats(store).items():
             click.echo(f"{key:<11} {value}")
 
@@ -211,7 +217,7 @@ def stats(store_path):
 @store_option
 def validate(document, store_path):
     """Check the store against ontology/shapes.ttl (SHACL)."""
-    with _open(store_path) as store:
+    with _open(store_path, read_only=True) as store:
         conforms, text = api.validate(store, document)
     if conforms:
         click.echo("conforms to ontology/shapes.ttl")

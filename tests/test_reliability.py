@@ -217,9 +217,6 @@ def test_hostile_batch_through_the_cli_prints_one_line_per_bad_file(hostile_dir,
                                if (d / n).exists() or (d / n).is_symlink()]), ext.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="a file name that is not valid UTF-8 fails the build with "
-                   "'internal error: ValueError: The literal value must be a str…': build.source_key "
-                   "keeps the surrogate-escaped name, which pyoxigraph refuses as a Literal")
 def test_file_name_that_is_not_utf8_builds(tmp_path):
     if sys.platform != "linux":
         pytest.skip("needs a file system that takes arbitrary bytes in names")
@@ -239,9 +236,6 @@ def test_explicit_fifo_is_refused_by_extract(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
-@pytest.mark.xfail(strict=True, raises=subprocess.TimeoutExpired,
-                   reason="kg build FIFO hangs for ever: build.file_hash() opens the file before "
-                   "read_file() can refuse it (opening a FIFO blocks until a writer comes)")
 def test_explicit_fifo_is_refused_by_build(tmp_path):
     fifo = tmp_path / "fifo.txt"
     os.mkfifo(fifo)
@@ -528,9 +522,6 @@ def test_every_named_query_takes_hostile_values_harmlessly(seed_store):
     assert dump(seed_store / "store") == before
 
 
-@pytest.mark.xfail(strict=True, reason="api.validate(store, document) leaves out the places graph, "
-                   "so every kg:locality value fails sh:class kg:Locality: `kg validate --document` "
-                   "reports violations on every document with a locality")
 def test_validate_one_document_of_a_built_store(seed_store):
     with Store.open(seed_store / "store") as s:
         conforms, text = api.validate(s, "corpus/000_2901c26b523a80cb.txt")
