@@ -38,7 +38,9 @@ def extract(paths, fmt):
         if fmt == "table":
             click.echo(api.record_summary(item))
         else:
-            sys.stdout.write(("," if extracted else "") + "\n" + json.dumps(item, ensure_ascii=False))
+            sys.stdout.write("," if extracted else "")
+            sys.stdout.write("\n")
+            json.dump(item, sys.stdout, ensure_ascii=False)   # chunked by the C encoder
         extracted += 1
     if fmt == "json":
         sys.stdout.write("\n]\n")
