@@ -176,7 +176,6 @@ def _document_hashes(store) -> dict:
 
 def remove(store, document: str) -> bool:
     """Drop one document (by path, file name or graph IRI) from the store."""
-    from .build import source_key
     catalog = store.document_hashes()
     try:
         graph = _document_graph(store, document)

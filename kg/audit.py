@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pyoxigraph import NamedNode
 
 from . import places
-from .rdf import BASE, KG, KGL, LEVEL, RDF_TYPE, kg
+from .rdf import BASE, KGL, LEVEL, RDF_TYPE, kg
 
 AUDIT_GRAPH = BASE + "audit"
 KGA = BASE + "audit/"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from pyoxigraph import Literal, NamedNode, Quad
+from pyoxigraph import Literal, NamedNode
 
 from . import ontology, pipeline, places, rdf, read
 from .store import DocumentGraph, Store
@@ -105,13 +105,18 @@ def ensure_reference_graphs(store: Store) -> None:
     fingerprint = f"{len(table)}:{places.data_version()}"
     if rdf.PLACES_GRAPH in present and _stored_hash(store, rdf.PLACES_GRAPH) == _hash_literal(fingerprint).value:
         return
+    store.replace_graph(rdf.PLACES_GRAPH, places_graph(_hash_literal(fingerprint)))
+
+
+def places_graph(fingerprint: Literal) -> list:
+    """Every division with its code, level and parent, and the table's fingerprint."""
+    table = places.divisions()
     triples = []
     for loc in places.all_localities():
         parent = loc.parents[-1] if loc.parents else None
-        parent_loc = table.by_code(parent[0]) if parent else None
-        triples.extend(rdf.locality_triples(loc, parent_loc))
-    triples.append((NamedNode(rdf.PLACES_GRAPH), rdf.kg("contentHash"), _hash_literal(fingerprint)))
-    store.replace_graph(rdf.PLACES_GRAPH, triples)
+        triples.extend(rdf.locality_triples(loc, table.by_code(parent[0]) if parent else None))
+    triples.append((NamedNode(rdf.PLACES_GRAPH), rdf.kg("contentHash"), fingerprint))
+    return triples
 
 
 def _stored_hash(store: Store, iri: str) -> str | None:

@@ -7,12 +7,12 @@ kinds, the words that mark a section's role or a sentence's status) is read from
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from rdflib import Graph, Namespace, URIRef
-from rdflib.namespace import RDF, SKOS
+from rdflib.namespace import SKOS
 
 KG = Namespace("https://w3id.org/fazhi-kg/ontology#")
 KGM = Namespace("https://w3id.org/fazhi-kg/mechanism/")

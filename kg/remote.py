@@ -160,13 +160,7 @@ def ensure_reference_graphs(ep: Endpoint) -> None:
     fingerprint = _build._hash_literal(f"{len(table)}:{places.data_version()}")
     if _stored_hash(ep, rdf.PLACES_GRAPH) == fingerprint.value:
         return
-    triples = []
-    for loc in places.all_localities():
-        parent = loc.parents[-1] if loc.parents else None
-        parent_loc = table.by_code(parent[0]) if parent else None
-        triples.extend(rdf.locality_triples(loc, parent_loc))
-    triples.append((ox.NamedNode(rdf.PLACES_GRAPH), rdf.kg("contentHash"), fingerprint))
-    replace_graph(ep, rdf.PLACES_GRAPH, triples)
+    replace_graph(ep, rdf.PLACES_GRAPH, _build.places_graph(fingerprint))
 
 
 def build_remote(ep: Endpoint, paths, *, progress=None) -> "_build.BuildReport":

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import html
 import io
-import json
 import multiprocessing
 import queue
 import re
@@ -47,7 +46,6 @@ import threading
 import time
 import urllib.parse
 from dataclasses import dataclass
-from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Optional

@@ -57,7 +57,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple, TypeVar, U
 
 import pyoxigraph as ox
 
-from kg.namespaces import CATALOG_GRAPH, DCTERMS, KG, PREFIXES, XSD
+from kg.namespaces import CATALOG_GRAPH, PREFIXES, XSD
 
 DEFAULT_STORE = ".kg/store"
 STORE_ENV = "KG_STORE"

@@ -16,7 +16,7 @@ from kg.namespaces import CATALOG_GRAPH
 from kg.query import Endpoint, list_queries, run_query
 from kg.remote import catalog, graph_triples
 
-from conftest import CORPUS
+from conftest import CORPUS, oxigraph_server
 
 SEED1 = "001_db70a06a16628919.txt"
 
@@ -29,36 +29,9 @@ N = len([p for p in CORPUS.iterdir() if p.suffix == ".txt"])     # documents in 
 PARAMS_OF = {"figures": {"mechanism": "M08", "unit": "%"}}
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    exe = shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("the `oxigraph` server command is not installed (pip install oxigraph)")
-    port = free_port()
-    location = tmp_path_factory.mktemp("oxigraph-server")
-    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"oxigraph server did not start: {proc.stderr.read()[:500]!r}")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    yield from oxigraph_server(tmp_path_factory)
 
 
 def invoke(*args):

@@ -12,6 +12,8 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from conftest import free_port, oxigraph_server
+
 from kg.namespaces import PREFIXES
 from kg.query import (Endpoint, EndpointError, IRI, QueryError, QueryParamError, bind_values,
                       display_width, format_result, list_queries, load_query, parse_header,
@@ -218,36 +220,9 @@ def test_repository_queries_parse():
 
 # ---------------------------------------------------------------------- remote endpoint
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    exe = shutil.which("oxigraph")
-    if exe is None:
-        pytest.skip("the Oxigraph server is not installed (pip install oxigraph)")
-    port = free_port()
-    location = tmp_path_factory.mktemp("server")
-    proc = subprocess.Popen([exe, "serve", "--location", str(location), "--bind",
-                             f"127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/query?query=ASK%7B%7D", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail(f"oxigraph server did not start: {proc.stderr.read()[:500]!r}")
-            time.sleep(0.1)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    yield from oxigraph_server(tmp_path_factory)
 
 
 def test_endpoint_urls_are_derived_for_oxigraph():
