@@ -8,6 +8,7 @@ so a build that dies midway leaves every document either as it was or as it is n
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import os
 import stat
@@ -21,8 +22,6 @@ from pyoxigraph import Literal, NamedNode
 from . import ontology, pipeline, places, rdf, read
 from .store import DocumentGraph, Store
 
-# Graphs that are not documents; their own content hash sits inside them.
-ONTOLOGY_GRAPH_PREFIX = rdf.ONTOLOGY_GRAPH
 
 
 @dataclass
@@ -85,38 +84,43 @@ def _hash_literal(text: str) -> Literal:
     return Literal(hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
-def ensure_reference_graphs(store: Store) -> None:
-    """Load the ontology files and the division table, each into its own graph, when changed."""
-    import rdflib
-    present = set(store.graphs())
+def reference_graphs():
+    """(graph IRI, content hash, function giving its triples) of each ontology file and of the
+    division table — the graphs every store holds beside the documents, embedded or remote."""
     for name in ontology.ONTOLOGY_FILES:
         path = ontology.ontology_dir() / name
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8")
-        iri = ONTOLOGY_GRAPH_PREFIX + name.removesuffix(".ttl")
-        if iri in present and _stored_hash(store, iri) == _hash_literal(text).value:
-            continue
-        g = rdflib.Graph().parse(data=text, format="turtle")
-        triples = list(g) + [(rdflib.URIRef(iri), rdflib.URIRef(rdf.KG + "contentHash"),
-                              rdflib.Literal(_hash_literal(text).value))]
-        store.replace_graph(iri, triples)
-    table = places.divisions()
-    fingerprint = f"{len(table)}:{places.data_version()}"
-    if rdf.PLACES_GRAPH in present and _stored_hash(store, rdf.PLACES_GRAPH) == _hash_literal(fingerprint).value:
-        return
-    store.replace_graph(rdf.PLACES_GRAPH, places_graph(_hash_literal(fingerprint)))
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            iri = rdf.ONTOLOGY_GRAPH + name.removesuffix(".ttl")
+            digest = _hash_literal(text).value
+            yield iri, digest, functools.partial(_turtle_graph, iri, text, digest)
+    digest = _hash_literal(f"{len(places.divisions())}:{places.data_version()}").value
+    yield rdf.PLACES_GRAPH, digest, functools.partial(_places_graph, digest)
 
 
-def places_graph(fingerprint: Literal) -> list:
+def _turtle_graph(iri: str, text: str, digest: str) -> list:
+    import rdflib
+    g = rdflib.Graph().parse(data=text, format="turtle")
+    return list(g) + [(rdflib.URIRef(iri), rdflib.URIRef(rdf.KG + "contentHash"), rdflib.Literal(digest))]
+
+
+def _places_graph(digest: str) -> list:
     """Every division with its code, level and parent, and the table's fingerprint."""
     table = places.divisions()
     triples = []
     for loc in places.all_localities():
         parent = loc.parents[-1] if loc.parents else None
         triples.extend(rdf.locality_triples(loc, table.by_code(parent[0]) if parent else None))
-    triples.append((NamedNode(rdf.PLACES_GRAPH), rdf.kg("contentHash"), fingerprint))
+    triples.append((NamedNode(rdf.PLACES_GRAPH), rdf.kg("contentHash"), Literal(digest)))
     return triples
+
+
+def ensure_reference_graphs(store: Store) -> None:
+    """Load the ontology files and the division table, each into its own graph, when changed."""
+    present = set(store.graphs())
+    for iri, digest, triples in reference_graphs():
+        if iri not in present or _stored_hash(store, iri) != digest:
+            store.replace_graph(iri, triples())
 
 
 def _stored_hash(store: Store, iri: str) -> str | None:

@@ -14,10 +14,11 @@ from pathlib import Path
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import SKOS
 
-KG = Namespace("https://w3id.org/fazhi-kg/ontology#")
-KGM = Namespace("https://w3id.org/fazhi-kg/mechanism/")
-KGI = Namespace("https://w3id.org/fazhi-kg/institution/")
-KGR = Namespace("https://w3id.org/fazhi-kg/requirement/")
+from .namespaces import PREFIXES
+
+KG = Namespace(PREFIXES["kg"])
+KGM = Namespace(PREFIXES["kgm"])
+KGI = Namespace(PREFIXES["kgi"])
 
 ONTOLOGY_FILES = ("kg.ttl", "mechanisms.ttl", "institutions.ttl", "requirements.ttl", "units.ttl")
 

@@ -5,7 +5,6 @@
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 
@@ -54,10 +53,6 @@ def analyse(doc: Document) -> Document:
 
 def process_file(path) -> Document:
     return analyse(load(path))
-
-
-def content_hash(doc: Document) -> str:
-    return hashlib.sha256(doc.source.encode("utf-8")).hexdigest()
 
 
 def locality_record(doc: Document) -> dict | None:

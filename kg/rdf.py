@@ -17,12 +17,10 @@ from pyoxigraph import Literal, NamedNode, Quad
 
 from .document import Document, Locality
 
+from .namespaces import PREFIXES
+
 BASE = "https://w3id.org/fazhi-kg/"
-KG = BASE + "ontology#"
-KGM = BASE + "mechanism/"
-KGI = BASE + "institution/"
-KGD = BASE + "doc/"
-KGL = BASE + "locality/"
+KG, KGM, KGI, KGD, KGL = (PREFIXES[p] for p in ("kg", "kgm", "kgi", "kgd", "kgl"))
 KGO = BASE + "org/"
 PLACES_GRAPH = BASE + "places"
 ONTOLOGY_GRAPH = BASE + "ontology/"

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Optional
 import pyoxigraph as ox
 
 from . import build as _build
-from . import ontology, places, rdf, read
+from . import rdf, read
 from .namespaces import CATALOG_GRAPH
 from .query import Endpoint, EndpointError, run_query
 from .store import (_CATALOG, _CONTENT_HASH, _MODIFIED, _SOURCE_FILE, _drop_source_ops,
@@ -142,25 +142,9 @@ def replace_document(ep: Endpoint, graph_iri: str, triples: Iterable[Any], *, so
 def ensure_reference_graphs(ep: Endpoint) -> None:
     """The ontology files and the division table, each in its own graph, when changed — the
     same graphs and content as kg.build.ensure_reference_graphs writes into the embedded store."""
-    import rdflib
-    for name in ontology.ONTOLOGY_FILES:
-        path = ontology.ontology_dir() / name
-        if not path.exists():
-            continue
-        text = path.read_text(encoding="utf-8")
-        iri = _build.ONTOLOGY_GRAPH_PREFIX + name.removesuffix(".ttl")
-        digest = _build._hash_literal(text).value
-        if _stored_hash(ep, iri) == digest:
-            continue
-        g = rdflib.Graph().parse(data=text, format="turtle")
-        triples = list(g) + [(rdflib.URIRef(iri), rdflib.URIRef(rdf.KG + "contentHash"),
-                              rdflib.Literal(digest))]
-        replace_graph(ep, iri, triples)
-    table = places.divisions()
-    fingerprint = _build._hash_literal(f"{len(table)}:{places.data_version()}")
-    if _stored_hash(ep, rdf.PLACES_GRAPH) == fingerprint.value:
-        return
-    replace_graph(ep, rdf.PLACES_GRAPH, _build.places_graph(fingerprint))
+    for iri, digest, triples in _build.reference_graphs():
+        if _stored_hash(ep, iri) != digest:
+            replace_graph(ep, iri, triples())
 
 
 def build_remote(ep: Endpoint, paths, *, progress=None) -> "_build.BuildReport":

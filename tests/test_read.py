@@ -11,6 +11,8 @@ import pytest
 
 from kg.read import SUPPORTED_SUFFIXES, ReadError, Source, iter_files, read_file
 
+from fixtures_hostile import zip_bomb_docx
+
 REPORT = (
     "XX市司法局2024年法治政府建设年度报告\n"
     "2024年，我局深入学习贯彻习近平法治思想，现将有关情况报告如下：\n"
@@ -265,20 +267,8 @@ def test_docx_paragraphs_and_tables_in_order(tmp_path):
     assert src.text == "\n".join(lines[:4] + ["指标\t数量", "行政复议案件\t35件"] + lines[4:])
 
 
-def _zip_bomb(path, size):
-    """A .docx-shaped zip whose document.xml inflates to `size` bytes of zeros, written in
-    chunks so that neither memory nor disk ever holds it (it deflates ~1000:1)."""
-    chunk = b"0" * (4 * 1024 * 1024)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", "<Types/>")
-        with z.open("word/document.xml", "w", force_zip64=True) as f:
-            for _ in range(size // len(chunk)):
-                f.write(chunk)
-    return path
-
-
 def test_docx_zip_bomb_is_refused_quickly(tmp_path):
-    path = _zip_bomb(tmp_path / "bomb.docx", 300 * 1024 * 1024)
+    path = zip_bomb_docx(tmp_path / "bomb.docx", 300 * 1024 * 1024)
     assert path.stat().st_size < 2 * 1024 * 1024
     start = time.perf_counter()
     err = read_error(path)
@@ -287,7 +277,7 @@ def test_docx_zip_bomb_is_refused_quickly(tmp_path):
 
 
 def test_docx_high_ratio_under_size_limit_is_refused(tmp_path):
-    path = _zip_bomb(tmp_path / "bomb.docx", 40 * 1024 * 1024)
+    path = zip_bomb_docx(tmp_path / "bomb.docx", 40 * 1024 * 1024)
     assert "zip bomb" in read_error(path).reason
 
 
