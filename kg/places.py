@@ -23,6 +23,7 @@ from functools import lru_cache
 import ahocorasick
 
 from .document import Locality, LocalityResolution
+from .offsets import Utf8Text, utf8_key
 
 _DEPTH = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "township": 4}
 
@@ -251,10 +252,11 @@ class Divisions:
                 kind = "stem"
             self.aliases[form] = _Alias(form, codes, kind, self._is_strong(form, kind, codes))
 
-        # every alias, by full and bare forms at once; leftmost-longest scanning
+        # every alias, by full and bare forms at once; leftmost-longest scanning, keyed on
+        # UTF-8 bytes for speed (see kg.offsets.Utf8Text)
         self._automaton = ahocorasick.Automaton()
         for form, alias in self.aliases.items():
-            self._automaton.add_word(form, alias)
+            self._automaton.add_word(utf8_key(form), alias)
         self._automaton.make_automaton()
         self._max_len = max(len(f) for f in self.aliases)
 
@@ -362,8 +364,10 @@ class Divisions:
 
     def scan(self, text: str):
         """(start, end, alias) for every leftmost-longest division name in text."""
-        for end, alias in self._automaton.iter_long(text):
-            yield end - len(alias.text) + 1, end + 1, alias
+        encoded = Utf8Text(text)
+        for end, alias in self._automaton.iter_long(encoded.view):
+            e = encoded.char_offset(end + 1)
+            yield e - len(alias.text), e, alias
 
     def match_at(self, text: str, pos: int) -> _Alias | None:
         """The longest alias that starts exactly at pos."""
