@@ -41,6 +41,18 @@ def _cues():
     return {k: words(k) for k in cues}
 
 
+_NEVER = re.compile(r"(?!)")
+
+
+@lru_cache(maxsize=None)
+def _cue_pattern(key: str) -> re.Pattern:
+    """One regex for a kind of cue: `.search(text)` finds one of its words iff any word is
+    in text, and at the leftmost position where one occurs (one pass instead of a
+    substring search per word; most clauses are checked against a dozen kinds)."""
+    words = _cues().get(key, ())
+    return re.compile("|".join(map(re.escape, words))) if words else _NEVER
+
+
 def _clause_bounds(sentence: str, pos: int) -> tuple[int, int]:
     """The clause of the sentence around position pos."""
     start = 0
@@ -48,10 +60,6 @@ def _clause_bounds(sentence: str, pos: int) -> tuple[int, int]:
         start = m.end()
     m = _CLAUSE_BREAK.search(sentence, pos)
     return start, m.start() if m else len(sentence)
-
-
-def _has(words, text: str) -> bool:
-    return any(w in text for w in words)
 
 
 _BOOK_TITLE = re.compile(r"《[^《》]*》")
@@ -65,23 +73,26 @@ def _mask_titles(sentence: str) -> str:
 def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str | None:
     """Status of a mechanism named at `pos` in `sentence`, in a section of `role`; None when the
     clause says nothing fell under it (未产生重大案件法制审核案件)."""
-    cues = _cues()
     base = ROLE_STATUS.get(role, "implemented")
     if doctype == "notice" and role in ("requirements", "other", "achievements"):
         base = "required"
-    sentence = _mask_titles(sentence)
-    c0, c1 = _clause_bounds(sentence, pos)
-    clause, before = sentence[c0:c1], sentence[c0:pos]
     if base == "required":
         return base
-    if _has(cues.get("negation", ()), before) and not _has(cues.get("lack", ()), before):
+    sentence = _mask_titles(sentence)
+    c0, c1 = _clause_bounds(sentence, pos)
+
+    # cue words in the clause (c0..c1), before the mention (c0..pos) or in the sentence
+    # before it (0..pos); searched in place rather than in slices
+    def has(key, start, end):
+        return _cue_pattern(key).search(sentence, start, end) is not None
+
+    lacking = has("lack", c0, pos)
+    if has("negation", c0, pos) and not lacking:
         return None
-    lacking = _has(cues.get("lack", ()), before)
-    weak = _has(cues.get("weakness", ()), clause) and not _has(cues.get("remedy", ()), clause)
+    weak = has("weakness", c0, c1) and not has("remedy", c0, c1)
     if base == "weakness" or lacking or (weak and base != "planned"):
         return "weakness"
-    if base == "implemented" and (_has(cues.get("hedge", ()), before)
-                                  or _has(cues.get("plan", ()), sentence[:pos])):
+    if base == "implemented" and (has("hedge", c0, pos) or has("plan", 0, pos)):
         return "planned"
     return base
 
@@ -182,12 +193,11 @@ _DEADLINE = re.compile(
 def _modalities(sentence: str) -> list[tuple[str, int]]:
     """(modality, position of its first cue) for each modality the sentence carries:
     “必须…移送公安机关，不得以罚代刑” is both an obligation and a prohibition."""
-    cues = _cues()
     out = []
     for modality, key in (("must", "must"), ("must_not", "must_not")):
-        positions = [sentence.find(w) for w in cues.get(key, ()) if w in sentence]
-        if positions:
-            out.append((modality, min(positions)))
+        m = _cue_pattern(key).search(sentence)      # the leftmost cue of the modality
+        if m:
+            out.append((modality, m.start()))
     return out
 
 
