@@ -385,11 +385,10 @@ def find_candidates(doc: Document) -> list[Candidate]:
                  for m in _CANDIDATE_SUFFIX.finditer(s.text)]
     if not sentences:
         return []
-    tok = lexicon.tokenizer()
     known = lexicon.known_terms()
     counts = Counter()
     for text in sentences:
-        words = tok.lcut(lexicon.match_form(text), HMM=False)
+        words = lexicon.segment(lexicon.match_form(text))
         for j, w in enumerate(words):
             if not _CANDIDATE_SUFFIX.fullmatch(w) and not (len(w) > 2 and _CANDIDATE_SUFFIX.search(w[-2:])):
                 continue
