@@ -128,10 +128,24 @@ _NOT_QUANTITY_BEFORE = re.compile(r"(?:第|[〔\[【(（]|\d[.．])$")
 
 
 @lru_cache(maxsize=1)
-def _quantity_pattern():
+def _units() -> str:
     units = sorted({u for c in ontology.scheme(str(ontology.KG.UnitScheme)) for u in c.labels},
                    key=len, reverse=True)
-    return re.compile(_QUANTITY.pattern.replace("{units}", "|".join(map(re.escape, units)) or "次"))
+    return "|".join(map(re.escape, units)) or "次"
+
+
+@lru_cache(maxsize=1)
+def _quantity_pattern():
+    return re.compile(_QUANTITY.pattern.replace("{units}", _units()))
+
+
+@lru_cache(maxsize=1)
+def _figure_tail():
+    """What every match of the quantity pattern contains: a numeral's last character and a
+    unit. It starts with a character class, so the regex engine skips to candidates fast;
+    the full pattern (which may start anywhere) then runs on the few sentences that have one."""
+    return re.compile(r"[\d零〇一二两三四五六七八九十百千](?:余|多)?(?:万|亿)?(?:余|多)?(?:%|％|"
+                      + _units() + ")")
 
 
 def find_quantities(text: str):
@@ -281,7 +295,10 @@ def extract(doc: Document) -> Document:
         k = bisect_right(named_starts, s) - 1
         return any(ns <= s < ne for ns, ne in named[max(0, k - 3):k + 1])
 
+    figure_tail = _figure_tail()
     for i, sent in enumerate(doc.sentences):
+        if not figure_tail.search(text, sent.start, sent.end):
+            continue       # no figure with a unit here: spare the full pattern
         for qs, qe, value, unit, qualifier in find_quantities(sent.text):
             if inside_a_name(sent.start + qs):
                 continue   # 三项制度, 双随机: a numeral that is part of a name counts nothing
