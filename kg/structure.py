@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from . import ontology
 from .document import Document, Section, Sentence
@@ -23,6 +24,9 @@ _HEADINGS = [
 ]
 # 一是…二是… enumerations run inside paragraphs; each item is a sub-section of its paragraph.
 _ENUM = re.compile(rf"(?:(?<=^)|(?<=[。；;:：\n]))\s*([{_CN_NUM}]{{1,3}}是)")
+_NEVER = re.compile(r"(?!)")
+_HEADING_END = re.compile(r"[。！？]")
+_ENUM_END = re.compile(r"[。！？；;]")
 _SENTENCE_END = re.compile(r"[。！？!?]+[”’」』)）]*|\n+")
 _MAX_SENTENCE = 400
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*年")
@@ -32,11 +36,19 @@ _ORGAN = re.compile(
     r"(?:[\u4e00-\u9fff]{1,16}?(?:人民政府|政府办公室|局|厅|委员会|委|办公室|办|院|署|中心|所)))")
 
 
+@lru_cache(maxsize=1)
+def _role_patterns() -> tuple:
+    """(role, regex of its cue words) in the ontology's order; a regex finds any of the words
+    in one pass (a document has dozens of headings, a role dozens of words)."""
+    return tuple((role, re.compile("|".join(map(re.escape, words))) if words else _NEVER)
+                 for role, words in ontology.section_role_cues().items())
+
+
 def _role_of(heading: str) -> str | None:
     """The role a heading's words announce; of several, the one of highest priority
     (创新执法举措有待增加 is a weakness although 举措 is an achievements word)."""
     priority = ontology.cue_priorities("SectionRoleScheme")
-    roles = [role for role, words in ontology.section_role_cues().items() if any(w in heading for w in words)]
+    roles = [role for role, pattern in _role_patterns() if pattern.search(heading)]
     return min(roles, key=priority.get) if roles else None
 
 
@@ -125,25 +137,32 @@ def find_sections(text: str, start: int, doctype: str) -> list[Section]:
             m = pattern.match(body)
             if m:
                 rest = body[m.end():]
-                cut = re.search(r"[。！？]", rest)
+                cut = _HEADING_END.search(rest)
                 heading = (rest[:cut.start()] if cut else rest).strip()
                 if heading and len(heading) <= 60:
                     heads.append((line_start + lead, depth, m.group(0).strip(), heading))
                 break
         for m in _ENUM.finditer(line):
             rest = line[m.end(1):]
-            cut = re.search(r"[。！？；;]", rest)
+            cut = _ENUM_END.search(rest)
             heading = (rest[:cut.start()] if cut else rest[:60]).strip()
             heads.append((line_start + m.start(1), 4, m.group(1), heading))
     heads.sort()
+    # a section ends where the next heading of the same or a higher level (depth <=) starts;
+    # found for all at once, right to left, keeping only headings that can still end one
+    ends = [len(text)] * len(heads)
+    later: list[tuple[int, int]] = []          # (start, depth); the top is the nearest
+    for i in range(len(heads) - 1, -1, -1):
+        s, depth = heads[i][0], heads[i][1]
+        while later and later[-1][1] > depth:
+            later.pop()
+        if later:
+            ends[i] = later[-1][0]
+        later.append((s, depth))
     sections: list[Section] = []
     stack: list[int] = []
     for i, (s, depth, numbering, heading) in enumerate(heads):
-        end = len(text)
-        for s2, d2, _, _ in heads[i + 1:]:
-            if d2 <= depth:
-                end = s2
-                break
+        end = ends[i]
         while stack and sections[stack[-1]].depth >= depth:
             stack.pop()
         parent_role = sections[stack[-1]].role if stack else default_role
