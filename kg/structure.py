@@ -24,6 +24,9 @@ _HEADINGS = [
 ]
 # 一是…二是… enumerations run inside paragraphs; each item is a sub-section of its paragraph.
 _ENUM = re.compile(rf"(?:(?<=^)|(?<=[。；;:：\n]))\s*([{_CN_NUM}]{{1,3}}是)")
+# what every _ENUM match holds; _ENUM itself has no literal start and costs a try at every
+# character, so lines without this skip it
+_ENUM_CORE = re.compile(rf"[{_CN_NUM}]是")
 _NEVER = re.compile(r"(?!)")
 _HEADING_END = re.compile(r"[。！？]")
 _ENUM_END = re.compile(r"[。！？；;]")
@@ -142,7 +145,7 @@ def find_sections(text: str, start: int, doctype: str) -> list[Section]:
                 if heading and len(heading) <= 60:
                     heads.append((line_start + lead, depth, m.group(0).strip(), heading))
                 break
-        for m in _ENUM.finditer(line):
+        for m in (_ENUM.finditer(line) if _ENUM_CORE.search(line) else ()):
             rest = line[m.end(1):]
             cut = _ENUM_END.search(rest)
             heading = (rest[:cut.start()] if cut else rest[:60]).strip()
