@@ -73,9 +73,10 @@ def open_store(path=None, *, read_only: bool = False):
     return Store.open(read_only=read_only) if path is None else Store.open(path, read_only=read_only)
 
 
-def build(paths=("corpus",), store=None, *, progress=None):
+def build(paths=("corpus",), store=None, *, progress=None, workers: int = 1, bulk: bool | None = None):
     """Build the files under `paths` into the store (or a kg.query.Endpoint: a SPARQL server,
-    see kg.remote); returns a BuildReport."""
+    see kg.remote); returns a BuildReport. `workers` and `bulk` as in `kg.build.build` (an
+    endpoint is written one document at a time)."""
     from . import build as _build
     from .query import Endpoint
     if isinstance(store, Endpoint):
@@ -83,8 +84,8 @@ def build(paths=("corpus",), store=None, *, progress=None):
         return build_remote(store, paths, progress=progress)
     if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
         with open_store(store) as s:
-            return _build.build(s, paths, progress=progress)
-    return _build.build(store, paths, progress=progress)
+            return _build.build(s, paths, progress=progress, workers=workers, bulk=bulk)
+    return _build.build(store, paths, progress=progress, workers=workers, bulk=bulk)
 
 
 def query(store, sparql_or_name: str, params: dict | None = None):
@@ -110,7 +111,7 @@ def stats(store) -> dict:
     r = query(store, """
         SELECT (COUNT(DISTINCT ?d) AS ?documents) (COUNT(DISTINCT ?l) AS ?localities)
                (COUNT(DISTINCT ?m) AS ?mechanisms) WHERE {
-          ?d a kg:Document . OPTIONAL { ?d kg:locality ?l }
+          ?d kg:sourceFile ?source . OPTIONAL { ?d kg:locality ?l }
           OPTIONAL { ?a a kg:MechanismAssertion ; kg:inDocument ?d ; kg:mechanism ?m }
         }""")
     row = r.to_dicts()[0] if r.rows else {}

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import NamedNode
 
-from . import places
+from . import places, rdf
 from .rdf import BASE, KGL, LEVEL, RDF_TYPE, kg
 
 AUDIT_GRAPH = BASE + "audit"
@@ -55,7 +55,7 @@ class Row:
     set_key: str
     citation: str
     status: str                      # implemented | planned | weakness | none
-    evidence: list                   # [{document, sentence, mention, locality}]
+    evidence: list                   # [{document, sentence, iri, locality}]: iri names the sentence
     covered: list
     missing: list
 
@@ -181,6 +181,11 @@ def choose_sets(store, loc, against: str, sets=None):
 
 # ------------------------------------------------------------------ the audit
 
+def _span_key(sentence_iri: str):
+    """Sentences of a document in text order (their IRIs end in #char=start,end)."""
+    return rdf.span_of(sentence_iri) or (0, 0)
+
+
 def _rows_for(loc, chosen, evidence_rows, localities) -> list[Row]:
     level = kg(LEVEL.get(loc.level, "CountyLevel")).value
     by_req: dict[str, list] = {}
@@ -195,11 +200,11 @@ def _rows_for(loc, chosen, evidence_rows, localities) -> list[Row]:
             ev = by_req.get(r["notation"], [])
             status = next((st for st in STATUS_ORDER if any(e["status"] == st for e in ev)), "none")
             chosen_ev, seen = [], set()
-            for e in sorted(ev, key=lambda e: (e["document"], e["mention"])):
-                if e["status"] == status and (e["document"], e["text"]) not in seen:
-                    seen.add((e["document"], e["text"]))   # one sentence may hold several mentions
+            for e in sorted(ev, key=lambda e: (e["document"], _span_key(e["sentence"]))):
+                if e["status"] == status and e["sentence"] not in seen:
+                    seen.add(e["sentence"])   # one sentence may evidence several narrower mechanisms
                     chosen_ev.append({"document": e["document"].rsplit("/", 1)[-1], "sentence": e["text"],
-                                      "mention": e["mention"], "locality": e["locality"]})
+                                      "iri": e["sentence"], "locality": e["locality"]})
             covering = {e["locality"] for e in ev if e["status"] == "implemented"}
             covered = [n for _, n, iri in names if iri in covering]
             missing = [n for _, n, iri in names if iri not in covering]
@@ -270,7 +275,7 @@ def record_triples(report: AuditReport):
         yield node, kg("auditRequirement"), NamedNode(r.requirement)
         yield node, kg("complianceStatus"), NamedNode(DPV + COMPLIANCE[r.status])
         for e in r.evidence:
-            yield node, kg("evidence"), NamedNode(e["mention"])
+            yield node, kg("evidence"), NamedNode(e["iri"])
 
 
 def write_records(store, reports, *, replace_regions=frozenset(), replace_all=False) -> int:

@@ -103,8 +103,10 @@ def _open(store_path, read_only=False):
 @endpoint_options
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes computing document graphs (one process writes the store).")
-@click.option("--bulk", is_flag=True,
-              help="Non-transactional bulk load (~3x faster writes); an interrupted build is redone.")
+@click.option("--bulk/--atomic", default=None,
+              help="Bulk load (~3x faster writes; an interrupted load is dropped and redone) or one "
+                   "transaction per batch of documents. Default: bulk into a store with no documents "
+                   "yet, atomic otherwise.")
 def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk):
     """Build report files (default: corpus/) into the embedded store (or --endpoint)."""
     from .query import EndpointError
@@ -123,11 +125,7 @@ def build(paths, store_path, progress, endpoint, update_url, store_url, workers,
 
     with _open_target(store_path, ep) as store:
         try:
-            if ep is None and (workers > 1 or bulk):
-                from .build import build as build_local
-                report = build_local(store, paths, progress=tick, workers=workers, bulk=bulk)
-            else:
-                report = api.build(paths, store, progress=tick)
+            report = api.build(paths, store, progress=tick, workers=workers, bulk=bulk)
         except EndpointError as e:
             _fail(str(e))
     if bar is not None:

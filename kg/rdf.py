@@ -6,11 +6,13 @@ Graph layout of a store
     …/places                   every administrative division with code, level, parent
     …/ontology/<file>          the ontology files, so queries can use labels and skos:broader
     …/catalog                  source file → document graph, content hash (kg.store)
-Offsets (kg:start, kg:end) index the source text as read, so evidence quotes the original.
+Offsets index the source text as read, so evidence quotes the original. Sentences and figures
+carry theirs in their IRIs (`kgd:<hash>#char=120,184`, `#figure=130,136`; `span_of` reads them).
 """
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import lru_cache
 
 from pyoxigraph import Literal, NamedNode, Quad
@@ -30,7 +32,8 @@ RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 DCT = "http://purl.org/dc/terms/"
 ORG = "http://www.w3.org/ns/org#"
-PROV = "http://www.w3.org/ns/prov#"
+ORG_ORGANIZATION, ORG_POST, ORG_ROLE, ORG_POST_IN = (
+    NamedNode(ORG + local) for local in ("Organization", "Post", "role", "postIn"))
 
 STATUS = {"implemented": "Implemented", "planned": "Planned", "weakness": "Weakness", "required": "Required"}
 LEVEL = {"nation": "NationLevel", "province": "ProvinceLevel", "prefecture": "PrefectureLevel",
@@ -96,8 +99,35 @@ def locality_triples(loc: Locality, parent: Locality | None):
         yield node, kg("parentLocality"), locality_iri(parent)
 
 
+def sentence_iri(doc_iri: NamedNode, start: int, end: int) -> NamedNode:
+    """A sentence named by its source offsets, as RFC 5147 fragments do (`…#char=120,184`):
+    the IRI itself is the provenance (document and offsets), so no triple has to carry it."""
+    return NamedNode(f"{doc_iri.value}#char={start},{end}")
+
+
+def quantity_iri(doc_iri: NamedNode, start: int, end: int) -> NamedNode:
+    """A figure named by its source offsets (`…#figure=130,136`)."""
+    return NamedNode(f"{doc_iri.value}#figure={start},{end}")
+
+
+_SPAN = re.compile(r"#(?:char|figure)=(\d+),(\d+)$")
+
+
+def span_of(iri: str) -> tuple[int, int] | None:
+    """(start, end) in the source text of a sentence or figure IRI, None for other IRIs."""
+    m = _SPAN.search(iri)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
 def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Quad]:
-    """Every fact of the document, in its own named graph."""
+    """Every fact of the document, in its own named graph (whose IRI is the document's).
+
+    The graph is kept small because the store's size and write time grow with the quads
+    (Oxigraph keeps six indexes of every quad of a named graph, ~290 bytes each on disk):
+    facts are aggregated per document — one assertion per mechanism and status, one post per
+    institution kind, each pointing to its evidence sentences — and sentences and figures carry
+    their source offsets in their IRIs rather than in triples.
+    """
     g = document_iri(content_hash)
     d = g
     out: list[Quad] = []
@@ -105,12 +135,8 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
     def add(s, p, o):
         out.append(Quad(s, p, o, g))
 
-    def span(s, e):
-        return doc.source_span(s, e)
-
     add(d, RDF_TYPE, kg("RequirementDocument" if doc.doctype == "notice" else "Report"))
     add(d, RDF_TYPE, kg("Document"))
-    add(d, kg("contentHash"), _str(content_hash))
     add(d, kg("sourceFile"), _str(source_file))
     add(d, kg("doctype"), _str(doc.doctype or "annual_report"))
     if doc.title:
@@ -130,95 +156,73 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
             county = Locality(name=loc.county or "", code=loc.code, level="county")
             for t in locality_triples(loc, county):
                 add(*t)
-    if doc.organ:
-        org = organization_iri(doc.organ)
-        add(d, kg("organ"), org)
-        add(d, dct("publisher"), org)
-        add(org, RDF_TYPE, NamedNode(ORG + "Organization"))
-        add(org, RDFS_LABEL, _zh(doc.organ))
+    organ = organization_iri(doc.organ) if doc.organ else None
+    if organ is not None:
+        add(d, kg("organ"), organ)
+        add(organ, RDF_TYPE, ORG_ORGANIZATION)
+        add(organ, RDFS_LABEL, _zh(doc.organ))
         if loc_node is not None:
-            add(org, kg("locality"), loc_node)
+            add(organ, kg("locality"), loc_node)
 
-    sentences_used = set()
+    sentences_used: set[int] = set()
 
-    def sentence_node(i: int) -> NamedNode:
-        sentences_used.add(i)
-        return NamedNode(f"{g.value}#s{i}")
+    def evidence(node: NamedNode, sentence: int) -> None:
+        sentences_used.add(sentence)
+        sent = doc.sentences[sentence]
+        add(node, kg("evidence"), sentence_iri(d, *doc.source_span(sent.start, sent.end)))
 
-    def provenance(node: NamedNode, sentence: int, start: int, end: int) -> None:
-        """Where a fact was read: document, sentence, source offsets."""
-        s, e = span(start, end)
-        add(node, kg("inDocument"), d)
-        add(node, kg("sentence"), sentence_node(sentence))
-        add(node, kg("start"), _int(s))
-        add(node, kg("end"), _int(e))
-
-    # mentions and the document-level assertions they support
-    assertions: dict[tuple[str, str], list[NamedNode]] = {}
-    for k, m in enumerate(doc.mechanisms):
-        node = NamedNode(f"{g.value}#m{k}")
-        add(node, RDF_TYPE, kg("Mention"))
-        add(node, kg("mechanism"), mechanism_iri(m.notation))
-        add(node, kg("status"), kg(STATUS[m.status]))
-        provenance(node, m.sentence, m.start, m.end)
-        add(node, kg("matched"), _str(m.matched))
-        assertions.setdefault((m.notation, m.status), []).append(node)
-    for (notation, status), mentions in sorted(assertions.items()):
-        node = NamedNode(f"{g.value}#a-{notation}-{status}")
+    # one assertion per (mechanism, status), with every sentence that says so
+    assertions: dict[tuple[str, str], dict[int, None]] = {}
+    for m in doc.mechanisms:
+        assertions.setdefault((m.notation, m.status), {})[m.sentence] = None
+    for (notation, status), sentences in sorted(assertions.items()):
+        node = NamedNode(f"{g.value}#{notation}-{status}")
         add(node, RDF_TYPE, kg("MechanismAssertion"))
         add(node, kg("mechanism"), mechanism_iri(notation))
         add(node, kg("status"), kg(STATUS[status]))
         add(node, kg("inDocument"), d)
-        add(node, NamedNode(PROV + "wasDerivedFrom"), d)
-        if loc_node is not None:
-            add(node, kg("locality"), loc_node)
-        for mention in mentions:
-            add(node, kg("evidence"), mention)
+        for i in sentences:
+            evidence(node, i)
 
-    # institutions and roles; role kinds become ORG posts of the organ, with their count
-    posts: dict[str, float | None] = {}
-    for k, x in enumerate(doc.institutions):
-        node = NamedNode(f"{g.value}#i{k}")
-        add(node, RDF_TYPE, kg("InstitutionMention"))
-        add(node, kg("institutionKind"), institution_iri(x.kind))
-        provenance(node, x.sentence, x.start, x.end)
-        if x.name:
-            named = organization_iri(x.name)
-            add(node, kg("namedOrganization"), named)
-            add(named, RDF_TYPE, NamedNode(ORG + "Organization"))
-            add(named, RDFS_LABEL, _zh(x.name))
-            add(named, kg("institutionKind"), institution_iri(x.kind))
-        if x.count is not None:
-            add(node, kg("count"), _dec(x.count))
-            add(node, kg("unit"), _str(x.unit or ""))
-            posts[x.kind] = max(posts.get(x.kind) or 0, x.count)
-        else:
-            posts.setdefault(x.kind, None)
-    if doc.organ:
-        org = organization_iri(doc.organ)
-        for kind, count in sorted(posts.items()):
-            post = NamedNode(f"{g.value}#post-{kind}")
-            add(post, RDF_TYPE, NamedNode(ORG + "Post"))
-            add(post, NamedNode(ORG + "role"), institution_iri(kind))
-            add(post, NamedNode(ORG + "postIn"), org)
-            add(post, kg("inDocument"), d)
-            if count is not None:
-                add(post, kg("count"), _dec(count))
+    # institutions and roles: one ORG post per kind, with the largest count the text gives,
+    # how often it is named, the named bodies of that kind, and where it is first named
+    posts: dict[str, list] = {}
+    for x in doc.institutions:
+        posts.setdefault(x.kind, []).append(x)
+    for kind, mentions in sorted(posts.items()):
+        post = NamedNode(f"{g.value}#post-{kind}")
+        add(post, RDF_TYPE, ORG_POST)
+        add(post, ORG_ROLE, institution_iri(kind))
+        if organ is not None:
+            add(post, ORG_POST_IN, organ)
+        add(post, kg("inDocument"), d)
+        add(post, kg("mentions"), _int(len(mentions)))
+        evidence(post, mentions[0].sentence)
+        counted = [x for x in mentions if x.count is not None]
+        if counted:
+            top = max(counted, key=lambda x: x.count)
+            add(post, kg("count"), _dec(top.count))
+            evidence(post, top.sentence)
+        for name in dict.fromkeys(x.name for x in mentions if x.name):
+            named = organization_iri(name)
+            add(post, kg("namedOrganization"), named)
+            add(named, RDF_TYPE, ORG_ORGANIZATION)
+            add(named, RDFS_LABEL, _zh(name))
+            add(named, kg("institutionKind"), institution_iri(kind))
 
-    for k, q in enumerate(doc.quantities):
-        node = NamedNode(f"{g.value}#q{k}")
+    for q in doc.quantities:
+        node = quantity_iri(d, *doc.source_span(q.start, q.end))
         add(node, RDF_TYPE, kg("Quantity"))
         add(node, kg("value"), _dec(q.value))
         add(node, kg("unit"), _str(q.unit))
+        if q.notation:
+            add(node, kg("quantityOf"), mechanism_iri(q.notation))
         if q.subject:
             add(node, kg("subject"), _str(q.subject))
         if q.qualifier:
             add(node, kg("qualifier"), _str(q.qualifier))
-        if q.notation:
-            add(node, kg("quantityOf"), mechanism_iri(q.notation))
-        provenance(node, q.sentence, q.start, q.end)
-        if loc_node is not None:
-            add(node, kg("locality"), loc_node)
+        add(node, kg("inDocument"), d)
+        evidence(node, q.sentence)
 
     for k, o in enumerate(doc.obligations):
         node = NamedNode(f"{g.value}#o{k}")
@@ -231,23 +235,14 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         if o.deadline:
             add(node, kg("deadline"), _str(o.deadline))
         add(node, kg("inDocument"), d)
-        add(node, kg("sentence"), sentence_node(o.sentence))
+        evidence(node, o.sentence)
 
-    for k, c in enumerate(doc.candidates):
-        node = NamedNode(f"{g.value}#c{k}")
-        add(node, RDF_TYPE, kg("CandidateTerm"))
-        add(node, RDFS_LABEL, _zh(c.term))
-        add(node, kg("frequency"), _int(c.count))
-        add(node, kg("inDocument"), d)
+    # candidate terms for review: the document names them (how often is a matter of the text)
+    for c in doc.candidates:
+        add(d, kg("candidateTerm"), _zh(c.term))
 
     for i in sorted(sentences_used):
         sent = doc.sentences[i]
-        node = NamedNode(f"{g.value}#s{i}")
-        s, e = span(sent.start, sent.end)
-        add(node, RDF_TYPE, kg("Sentence"))
-        add(node, kg("text"), _str(doc.source[s:e]))
-        add(node, kg("start"), _int(s))
-        add(node, kg("end"), _int(e))
-        add(node, kg("sectionRole"), _str(doc.section_role(i)))
-        add(node, kg("inDocument"), d)
+        s, e = doc.source_span(sent.start, sent.end)
+        add(sentence_iri(d, s, e), kg("text"), _str(doc.source[s:e]))
     return out

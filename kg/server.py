@@ -627,7 +627,7 @@ def _status_cell(statuses: str) -> str:
 
 _LOCALITIES_SPARQL = """
 SELECT ?code ?place (COUNT(DISTINCT ?doc) AS ?documents) (MIN(?year) AS ?from) (MAX(?year) AS ?to)
-WHERE { ?doc a kg:Document ; kg:locality ?loc . ?loc rdfs:label ?place ; kg:divisionCode ?code .
+WHERE { ?doc kg:sourceFile ?source ; kg:locality ?loc . ?loc rdfs:label ?place ; kg:divisionCode ?code .
         OPTIONAL { ?doc kg:year ?year } }
 GROUP BY ?code ?place ORDER BY ?code"""
 

@@ -68,6 +68,9 @@ CATALOG_NS = "https://w3id.org/fazhi-kg/catalog#"
 _SOURCE_FILE = ox.NamedNode(CATALOG_NS + "sourceFile")
 _CONTENT_HASH = ox.NamedNode(CATALOG_NS + "contentHash")
 _MODIFIED = ox.NamedNode(CATALOG_NS + "modified")
+# Set (in the catalog graph, on the catalog) while a bulk load runs; found at open, it means the
+# load was interrupted and left graphs the catalog does not know.
+_BULK_LOADING = ox.NamedNode(CATALOG_NS + "bulkLoading")
 _CATALOG = ox.NamedNode(CATALOG_GRAPH)
 _XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
 
@@ -155,7 +158,12 @@ class Store:
                 oxstore = ox.Store(str(path))
         except OSError as e:
             raise _map_open_error(e, path) from e
-        return cls(oxstore, path, read_only)
+        store = cls(oxstore, path, read_only)
+        if not read_only and store._bulk_load_interrupted():
+            # Holding the write lock, nobody is loading: graphs outside the catalog are the
+            # leftovers of the interrupted load, and go before anyone queries them.
+            store.remove_orphans()
+        return store
 
     @classmethod
     def memory(cls) -> "Store":
@@ -191,7 +199,7 @@ class Store:
         out: dict[str, dict[str, Any]] = {}
         quads = self.read(lambda o: list(o.quads_for_pattern(None, None, None, _CATALOG)))
         for q in quads:
-            if not isinstance(q.subject, ox.NamedNode):
+            if not isinstance(q.subject, ox.NamedNode) or q.subject == _CATALOG:
                 continue
             rec = out.setdefault(q.subject.value, {"source_files": [], "content_hash": None,
                                                    "modified": None})
@@ -308,9 +316,13 @@ class Store:
         """Drop the graphs that `orphan_graphs` reports; returns their IRIs."""
         with self._lock:
             orphans = self.orphan_graphs()
-            if orphans:
-                self._update(" ;\n".join(f"DROP SILENT GRAPH {_named(g)}" for g in orphans))
+            ops = [f"DROP SILENT GRAPH {_named(g)}" for g in orphans]
+            ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }}")
+            self._update(" ;\n".join(ops))
             return orphans
+
+    def _bulk_load_interrupted(self) -> bool:
+        return any(True for _ in self._ox.quads_for_pattern(_CATALOG, _BULK_LOADING, None, _CATALOG))
 
     def clear(self) -> None:
         """Remove everything, catalog included."""
@@ -475,8 +487,8 @@ class Store:
                                                 rec["source_files"])
                 ops.append(f"DROP SILENT GRAPH {g}")
                 ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} ?p ?o }} }}")
-            if ops:
-                self._update(" ;\n".join(ops))
+            ops.append(f"INSERT DATA {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} {_now()} }} }}")
+            self._update(" ;\n".join(ops))
             count = 0
 
             def quads() -> Iterator[ox.Quad]:
@@ -493,10 +505,12 @@ class Store:
             self._ox.bulk_extend(quads())
             # The catalog last: a document is only "there" once its triples all are.
             now = _now()
-            self._update("INSERT DATA { GRAPH " + str(_CATALOG) + " {\n" + "\n".join(
-                f"{_named(d.graph_iri)} {_SOURCE_FILE} {ox.Literal(d.source_file)} ; "
-                f"{_CONTENT_HASH} {ox.Literal(d.content_hash)} ; {_MODIFIED} {now} ."
-                for d in docs) + "\n} }")
+            self._update(
+                f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }} ;\n"
+                "INSERT DATA { GRAPH " + str(_CATALOG) + " {\n" + "\n".join(
+                    f"{_named(d.graph_iri)} {_SOURCE_FILE} {ox.Literal(d.source_file)} ; "
+                    f"{_CONTENT_HASH} {ox.Literal(d.content_hash)} ; {_MODIFIED} {now} ."
+                    for d in docs) + "\n} }")
             return count
 
 
