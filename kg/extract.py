@@ -233,6 +233,11 @@ def _subject(sentence: str, cue_at: int) -> str | None:
 
 
 # ---------------------------------------------------------------- the step
+# the count an institution is given: 法律顾问3名 / 12名法律顾问
+_COUNT_AFTER = re.compile(r"(?:共|有)?" + _NUM + r"(?P<unit>人|名|个|家|支|所)")
+_COUNT_BEFORE = re.compile(_NUM + r"(?:余|多)?(?P<unit>个|名|人|家|支|所)(?:[\u4e00-\u9fff]{0,4})?$")
+
+
 def extract(doc: Document) -> Document:
     text = doc.text
     starts = [s.start for s in doc.sentences]
@@ -240,9 +245,14 @@ def extract(doc: Document) -> Document:
     def sentence_of(pos: int) -> int:
         return max(0, bisect_right(starts, pos) - 1)
 
+    quoted: dict[int, str] = {}
+
     def evidence(i: int) -> str:
-        s = doc.sentences[i]
-        return doc.quote(s.start, s.end)
+        """Sentence i as the source has it (asked again for every fact in the sentence)."""
+        if i not in quoted:
+            s = doc.sentences[i]
+            quoted[i] = doc.quote(s.start, s.end)
+        return quoted[i]
 
     # mechanisms
     mentions = []
@@ -271,9 +281,8 @@ def extract(doc: Document) -> Document:
         sent = doc.sentences[i]
         rel0, rel1 = hit.start - sent.start, hit.end - sent.start
         count = unit = None
-        after = re.match(r"(?:共|有)?" + _NUM + r"(?P<unit>人|名|个|家|支|所)", sent.text[rel1:])
-        before = re.search(_NUM + r"(?:余|多)?(?P<unit>个|名|人|家|支|所)(?:[\u4e00-\u9fff]{0,4})?$",
-                           sent.text[max(0, rel0 - 10):rel0])
+        after = _COUNT_AFTER.match(sent.text[rel1:])
+        before = _COUNT_BEFORE.search(sent.text[max(0, rel0 - 10):rel0])
         for m in (after, before):
             if m and count is None:
                 num = m.group("num")
@@ -315,7 +324,9 @@ def extract(doc: Document) -> Document:
     obligations = []
     salutation = _addressee_line(doc)
     carried: dict[int, str] = {}
-    for i, sent in enumerate(doc.sentences):
+    # a report without a requirements section has none (skip its sentences at once)
+    obliging = doc.doctype == "notice" or any(s.role == "requirements" for s in doc.sections)
+    for i, sent in enumerate(doc.sentences if obliging else ()):
         role = doc.section_role(i)
         if not (doc.doctype == "notice" or role == "requirements"):
             continue
@@ -397,9 +408,16 @@ _CANDIDATE_SUFFIX = re.compile(r"(制度|机制|清单|模式)")
 
 def find_candidates(doc: Document) -> list[Candidate]:
     """Recurring …制度/…机制/…清单/…模式 terms not in the scheme, for a person to review."""
-    # jieba only where it is needed: the dozen characters before each …制度/…机制 ending
-    sentences = [s.text[max(0, m.start() - 12):m.end()] for s in doc.sentences
-                 for m in _CANDIDATE_SUFFIX.finditer(s.text)]
+    # jieba only where it is needed: the dozen characters before each …制度/…机制 ending.
+    # The sentences holding one are found by one pass over the text (every match within a
+    # sentence overlaps a match in the whole text; the endings are two characters long).
+    starts = [s.start for s in doc.sentences]
+    holding = set()
+    for m in _CANDIDATE_SUFFIX.finditer(doc.text):
+        holding.add(bisect_right(starts, m.start()) - 1)
+        holding.add(bisect_right(starts, m.end() - 1) - 1)
+    sentences = [s.text[max(0, m.start() - 12):m.end()] for i, s in enumerate(doc.sentences)
+                 if i in holding for m in _CANDIDATE_SUFFIX.finditer(s.text)]
     if not sentences:
         return []
     known = lexicon.known_terms()
