@@ -254,9 +254,15 @@ def extract(doc: Document) -> Document:
             quoted[i] = doc.quote(s.start, s.end)
         return quoted[i]
 
+    # both matchers scan the text without quote marks: made once, dropped when done
+    view = lexicon.match_view(text)
+    mechanism_hits = lexicon.mechanism_matcher().find(text, view)
+    institution_hits = lexicon.institution_matcher().find(text, view)
+    del view
+
     # mechanisms
     mentions = []
-    for hit in lexicon.mechanism_matcher().find(text):
+    for hit in mechanism_hits:
         i = sentence_of(hit.start)
         sent = doc.sentences[i] if doc.sentences else None
         if sent is None:
@@ -276,7 +282,7 @@ def extract(doc: Document) -> Document:
     # institutions and roles, with the count the text gives them
     institutions = []
     kinds = {c.notation: c for c in ontology.institution_kinds()}
-    for hit in lexicon.institution_matcher().find(text):
+    for hit in institution_hits:
         i = sentence_of(hit.start)
         sent = doc.sentences[i]
         rel0, rel1 = hit.start - sent.start, hit.end - sent.start
