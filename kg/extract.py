@@ -424,28 +424,38 @@ def find_candidates(doc: Document) -> list[Candidate]:
         holding.add(bisect_right(starts, m.end() - 1) - 1)
     sentences = [s.text[max(0, m.start() - 12):m.end()] for i, s in enumerate(doc.sentences)
                  if i in holding for m in _CANDIDATE_SUFFIX.finditer(s.text)]
-    if not sentences:
-        return []
-    known = lexicon.known_terms()
     counts = Counter()
     for text in sentences:
-        words = lexicon.segment(lexicon.match_form(text))
-        for j, w in enumerate(words):
-            if not _CANDIDATE_SUFFIX.fullmatch(w) and not (len(w) > 2 and _CANDIDATE_SUFFIX.search(w[-2:])):
-                continue
-            if w in known:
-                continue
-            term = w
-            k = j - 1
-            # grow leftwards over content words: 联合/执法/机制 → 联合执法机制
-            while k >= 0 and len(term) < 12 and re.fullmatch(r"[\u4e00-\u9fff]{2,6}", words[k]) \
-                    and words[k] not in _FUNCTION_WORDS:
-                term = words[k] + term
-                k -= 1
-            if len(term) < 4 or any(term[k:] in known for k in range(len(term) - 3)):
-                continue
-            counts[term] += 1
+        counts.update(_snippet_terms(text))
     return [Candidate(term=t, count=n, docs=[doc.path]) for t, n in counts.most_common()]
+
+
+_CONTENT_WORD = re.compile(r"[\u4e00-\u9fff]{2,6}")
+
+
+@lru_cache(maxsize=1 << 14)
+def _snippet_terms(text: str) -> tuple[str, ...]:
+    """The candidate terms of one snippet, in order. Remembered: jieba segments in Python, and
+    reports repeat their phrasing (…重大行政决策程序制度) within and across documents."""
+    known = lexicon.known_terms()
+    words = lexicon.tokenizer().lcut(lexicon.match_form(text), HMM=False)
+    terms = []
+    for j, w in enumerate(words):
+        if not _CANDIDATE_SUFFIX.fullmatch(w) and not (len(w) > 2 and _CANDIDATE_SUFFIX.search(w[-2:])):
+            continue
+        if w in known:
+            continue
+        term = w
+        k = j - 1
+        # grow leftwards over content words: 联合/执法/机制 → 联合执法机制
+        while k >= 0 and len(term) < 12 and _CONTENT_WORD.fullmatch(words[k]) \
+                and words[k] not in _FUNCTION_WORDS:
+            term = words[k] + term
+            k -= 1
+        if len(term) < 4 or any(term[k:] in known for k in range(len(term) - 3)):
+            continue
+        terms.append(term)
+    return tuple(terms)
 
 
 _FUNCTION_WORDS = frozenset("建立 健全 完善 落实 推行 实行 执行 推进 加强 创新 探索 构建 形成 制定 "

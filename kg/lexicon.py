@@ -103,9 +103,3 @@ def tokenizer():
             tok.add_word(term, freq=max(2000, 200 * len(term)))
     return tok
 
-
-@lru_cache(maxsize=1 << 14)
-def segment(text: str) -> tuple[str, ...]:
-    """The tokenizer's words of a short text (no HMM), remembered: jieba segments in Python,
-    and reports repeat their phrasing (…重大行政决策程序制度) within and across documents."""
-    return tuple(tokenizer().lcut(text, HMM=False))
