@@ -219,6 +219,19 @@ class Store:
                 out[source] = (graph, rec["content_hash"])
         return out
 
+    def _graphs_of(self, source_files: Iterable[str]) -> dict[str, list[str]]:
+        """graph IRI → all its source files, for the graphs holding any of `source_files`:
+        index look-ups, so a batch costs the same in a store of ten or ten thousand documents."""
+        out: dict[str, list[str]] = {}
+        o = self._ox
+        for f in source_files:
+            for q in o.quads_for_pattern(None, _SOURCE_FILE, ox.Literal(f), _CATALOG):
+                g = q.subject
+                if isinstance(g, ox.NamedNode) and g.value not in out:
+                    out[g.value] = [r.object.value for r in
+                                    o.quads_for_pattern(g, _SOURCE_FILE, None, _CATALOG)]
+        return out
+
     def orphan_graphs(self) -> list[str]:
         """Named graphs the catalog does not know: leftovers of an interrupted bulk build."""
         known = set(self.catalog()) | {CATALOG_GRAPH}
@@ -453,15 +466,14 @@ class Store:
         bodies = [_triples_text(d.triples, _named(d.graph_iri)) for d in docs]
         now = _now()
         with self._lock:
-            catalog = self.catalog()
+            previous = self._graphs_of(d.source_file for d in docs)
             ops: list[str] = []
             inserts: list[str] = []
             for doc, body in zip(docs, bodies):
                 g = _named(doc.graph_iri)
-                for old, rec in catalog.items():
-                    if old != doc.graph_iri and doc.source_file in rec["source_files"]:
-                        ops += _drop_source_ops(_named(old), doc.source_file,
-                                                rec["source_files"])
+                for old, files in previous.items():
+                    if old != doc.graph_iri and doc.source_file in files:
+                        ops += _drop_source_ops(_named(old), doc.source_file, files)
                 # The new graph may exist already (same content rewritten, or another file with
                 # the same content): rewrite it whole, keep the other files' records.
                 ops.append(f"DROP SILENT GRAPH {g}")
@@ -477,14 +489,13 @@ class Store:
 
     def _bulk_replace(self, docs: list[DocumentGraph]) -> int:
         with self._lock:
-            catalog = self.catalog()
+            previous = self._graphs_of(d.source_file for d in docs)
             ops: list[str] = []
             for doc in docs:
                 g = _named(doc.graph_iri)
-                for old, rec in catalog.items():
-                    if doc.source_file in rec["source_files"]:
-                        ops += _drop_source_ops(_named(old), doc.source_file,
-                                                rec["source_files"])
+                for old, files in previous.items():
+                    if doc.source_file in files:
+                        ops += _drop_source_ops(_named(old), doc.source_file, files)
                 ops.append(f"DROP SILENT GRAPH {g}")
                 ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} ?p ?o }} }}")
             ops.append(f"INSERT DATA {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} {_now()} }} }}")
@@ -496,9 +507,13 @@ class Store:
                 for doc in docs:
                     g = _named(doc.graph_iri)
                     for t in doc.triples:
-                        s, p, o = _spo(t, g)
                         count += 1
-                        yield ox.Quad(s, p, o, g)
+                        # kg.rdf's quads are already in their graph: passed on as they are
+                        if type(t) is ox.Quad and t.graph_name == g:
+                            yield t
+                        else:
+                            s, p, o = _spo(t, g)
+                            yield ox.Quad(s, p, o, g)
 
             if self.read_only:
                 raise StoreError("the store is open read-only")
