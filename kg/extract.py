@@ -31,6 +31,8 @@ ROLE_STATUS = {"achievements": "implemented", "duty_holder": "implemented",
                "other": "implemented"}
 
 _CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")
+# up to and including the last clause break (greedy, it backtracks from the end)
+_UP_TO_LAST_BREAK = re.compile(r".*" + _CLAUSE_BREAK.pattern, re.DOTALL)
 
 
 @lru_cache(maxsize=1)
@@ -55,9 +57,8 @@ def _cue_pattern(key: str) -> re.Pattern:
 
 def _clause_bounds(sentence: str, pos: int) -> tuple[int, int]:
     """The clause of the sentence around position pos."""
-    start = 0
-    for m in _CLAUSE_BREAK.finditer(sentence, 0, pos):
-        start = m.end()
+    m = _UP_TO_LAST_BREAK.match(sentence, 0, pos)
+    start = m.end() if m else 0
     m = _CLAUSE_BREAK.search(sentence, pos)
     return start, m.start() if m else len(sentence)
 
@@ -67,6 +68,8 @@ _BOOK_TITLE = re.compile(r"《[^《》]*》")
 
 def _mask_titles(sentence: str) -> str:
     """Blank out 《…》 titles: their words (《…工作计划》, 《未取得许可证经营案》) are not cues."""
+    if "《" not in sentence:
+        return sentence                 # most have none: spare the substitution
     return _BOOK_TITLE.sub(lambda m: "《" + "＿" * (len(m.group(0)) - 2) + "》", sentence)
 
 
@@ -369,7 +372,15 @@ _NAME_INTRO = re.compile(r"(?:聘请|外聘|聘用|选聘|续聘|邀请|委托|�
 _NOT_A_NAME = re.compile(r"(?:各|其他|其|本|该|相关|有关|时|指导|所属|下属|同级|上级)")
 
 
+@lru_cache(maxsize=1)
+def _place_heads() -> frozenset:
+    """The first two characters of every division name."""
+    return frozenset(a[:2] for a in places.divisions().aliases if len(a) >= 2)
+
+
 def _starts_with_place(name: str) -> bool:
+    if name[:2] not in _place_heads():
+        return False                    # no name of 2-8 characters can start here
     aliases = places.divisions().aliases
     return any(name[:k] in aliases for k in range(2, min(len(name), 8) + 1))
 
@@ -398,9 +409,9 @@ def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
             return None
     if not _starts_with_place(name):
         # keep only the tail that begins with a place: 县政府聘请|河南仁和
-        starts = [k for k in range(len(name) - 1) if _starts_with_place(name[k:])]
-        if starts:
-            name = name[starts[0]:]
+        start = next((k for k in range(len(name) - 1) if _starts_with_place(name[k:])), None)
+        if start is not None:
+            name = name[start:]
         elif not intro:
             return None
     if len(name) < 2 or _NOT_A_NAME.match(name) or lexicon.match_form(name) in lexicon.known_terms():
