@@ -22,6 +22,10 @@ _HEADINGS = [
     (3, re.compile(r"\d{1,2}\s*[、.．](?!\d)\s*")),
     (3, re.compile(r"[(（]\d{1,2}[)）]\s*")),
 ]
+# The patterns above as one, tried in the same order (the first alternative that matches
+# wins, as the first pattern that matches did); the group that matched gives the depth.
+_HEADING = re.compile("|".join(f"(?P<h{i}>{p.pattern})" for i, (_, p) in enumerate(_HEADINGS)))
+_HEADING_DEPTH = {f"h{i}": depth for i, (depth, _) in enumerate(_HEADINGS)}
 # 一是…二是… enumerations run inside paragraphs; each item is a sub-section of its paragraph.
 _ENUM = re.compile(rf"(?:(?<=^)|(?<=[。；;:：\n]))\s*([{_CN_NUM}]{{1,3}}是)")
 # what every _ENUM match holds; _ENUM itself has no literal start and costs a try at every
@@ -47,6 +51,7 @@ def _role_patterns() -> tuple:
                  for role, words in ontology.section_role_cues().items())
 
 
+@lru_cache(maxsize=1 << 14)          # headings repeat within and across reports
 def _role_of(heading: str) -> str | None:
     """The role a heading's words announce; of several, the one of highest priority
     (创新执法举措有待增加 is a weakness although 举措 is an achievements word)."""
@@ -136,15 +141,13 @@ def find_sections(text: str, start: int, doctype: str) -> list[Section]:
             continue
         lead = len(line) - len(line.lstrip())
         body = line[lead:]
-        for depth, pattern in _HEADINGS:
-            m = pattern.match(body)
-            if m:
-                rest = body[m.end():]
-                cut = _HEADING_END.search(rest)
-                heading = (rest[:cut.start()] if cut else rest).strip()
-                if heading and len(heading) <= 60:
-                    heads.append((line_start + lead, depth, m.group(0).strip(), heading))
-                break
+        m = _HEADING.match(body)
+        if m:
+            rest = body[m.end():]
+            cut = _HEADING_END.search(rest)
+            heading = (rest[:cut.start()] if cut else rest).strip()
+            if heading and len(heading) <= 60:
+                heads.append((line_start + lead, _HEADING_DEPTH[m.lastgroup], m.group(0).strip(), heading))
         for m in (_ENUM.finditer(line) if _ENUM_CORE.search(line) else ()):
             rest = line[m.end(1):]
             cut = _ENUM_END.search(rest)
@@ -186,14 +189,15 @@ def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
     spans = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start):
-        spans.extend(_clip(text, pos, m.end()))
+        _clip(text, pos, m.end(), spans)
         pos = m.end()
-    spans.extend(_clip(text, pos, len(text)))
+    _clip(text, pos, len(text), spans)
     return spans
 
 
-def _clip(text: str, s: int, e: int):
-    """Trim whitespace; cut very long runs (tables flattened into one line) at ；or ，."""
+def _clip(text: str, s: int, e: int, spans: list) -> None:
+    """Add [s, e) to spans: whitespace trimmed; very long runs (tables flattened into one
+    line) cut at ；or ，."""
     while s < e and text[s].isspace():
         s += 1
     while e > s and text[e - 1].isspace():
@@ -204,10 +208,10 @@ def _clip(text: str, s: int, e: int):
         if cut < 0:
             cut = max(window.rfind("，"), window.rfind(","))
         cut = s + _MAX_SENTENCE // 2 + cut + 1 if cut >= 0 else s + _MAX_SENTENCE
-        yield (s, cut)
+        spans.append((s, cut))
         s = cut
     if e > s:
-        yield (s, e)
+        spans.append((s, e))
 
 
 def structure(doc: Document) -> Document:
