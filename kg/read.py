@@ -401,25 +401,27 @@ def _maybe_junk() -> re.Pattern:
 def _reads_as_chinese(text: str, gb: bool = False, require_hanzi: bool = False) -> bool:
     """Does a candidate decoding look like real (Chinese) text rather than mojibake?"""
     counts = Counter(_sample(text))
-    total = sum(n for c, n in counts.items() if not c.isspace())
+    total = junk = hanzi = common = unexpected = four_byte = non_ascii = 0
+    for c, n in counts.items():
+        kind, space, beyond_ascii, beyond_gbk = _char_class(c)
+        if not space:
+            total += n
+        if beyond_ascii:
+            non_ascii += n
+        if kind == _JUNK:
+            junk += n
+        elif kind == _COMMON_HANZI or kind == _RARE_HANZI:
+            hanzi += n
+            if kind == _COMMON_HANZI:
+                common += n
+        elif kind == _UNEXPECTED:
+            unexpected += n
+        if gb and beyond_gbk:
+            four_byte += n                    # GB18030's 4-byte region: rare in real text
     if not total:
         return True
-    junk = hanzi = common = unexpected = four_byte = 0
-    common_set = _common_hanzi()
-    for c, n in counts.items():
-        if _is_junk(c):
-            junk += n
-        elif _is_hanzi(c):
-            hanzi += n
-            if c in common_set:
-                common += n
-        elif not c.isspace() and not _is_expected(c):
-            unexpected += n
-        if gb and ord(c) >= 0x80 and not _in_gbk(c):
-            four_byte += n                    # GB18030's 4-byte region: rare in real text
     if junk > total // 200 or unexpected > max(2, total // 20):
         return False
-    non_ascii = sum(n for c, n in counts.items() if ord(c) >= 0x80)
     if gb and four_byte > max(2, non_ascii // 100):
         return False
     if require_hanzi and hanzi < max(1, total // 4):
@@ -428,6 +430,25 @@ def _reads_as_chinese(text: str, gb: bool = False, require_hanzi: bool = False) 
         need = 0.85 if hanzi >= 30 else 0.7
         return common >= need * hanzi
     return True
+
+
+_JUNK, _COMMON_HANZI, _RARE_HANZI, _UNEXPECTED, _OTHER = range(5)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _char_class(c: str) -> tuple[int, bool, bool, bool]:
+    """(kind, is space, beyond ASCII, beyond GBK) of a character, for _reads_as_chinese;
+    remembered, as a text has hundreds of distinct characters and each test is a few calls."""
+    if _is_junk(c):
+        kind = _JUNK
+    elif _is_hanzi(c):
+        kind = _COMMON_HANZI if c in _common_hanzi() else _RARE_HANZI
+    elif not c.isspace() and not _is_expected(c):
+        kind = _UNEXPECTED
+    else:
+        kind = _OTHER
+    beyond_ascii = ord(c) >= 0x80
+    return kind, c.isspace(), beyond_ascii, beyond_ascii and not _in_gbk(c)
 
 
 def _in_gbk(c: str) -> bool:
