@@ -567,16 +567,25 @@ def _read_html(data: bytes) -> tuple[str, str]:
     if not text.strip():
         raise _Fail("empty file")
     markup = _newlines(text)
-    plain = _html_to_text(markup, 0)
+    from bs4 import BeautifulSoup
+
+    # The levels' removals add up, so one parse serves level 0 and, stripped further, level 2;
+    # only when level 2 is refused does level 1 need a fresh parse.
+    soup = BeautifulSoup(markup, "lxml")
+    _strip(soup, 0, 0)
+    plain = _render(soup)
     baseline = _visible_size(plain)
     if not baseline:
         raise _Fail("no text found in HTML")
     # Chrome removal is a heuristic; if it eats most of the page (a wrapper div called
     # "main-with-sidebar", a whole page inside <header>), step back to a gentler level.
-    for level in (2, 1):
-        extracted = _html_to_text(markup, level)
-        if _visible_size(extracted) >= 0.3 * baseline:
-            return extracted, encoding
+    _strip(soup, 1, 2)
+    extracted = _render(soup)
+    if _visible_size(extracted) >= 0.3 * baseline:
+        return extracted, encoding
+    extracted = _html_to_text(markup, 1)
+    if _visible_size(extracted) >= 0.3 * baseline:
+        return extracted, encoding
     return plain, encoding
 
 
@@ -590,15 +599,22 @@ def _html_to_text(markup: str, level: int) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(markup, "lxml")
-    for tag in soup.find_all(_DROP_ALWAYS):
-        tag.decompose()
-    if level >= 1:
+    _strip(soup, 0, level)
+    return _render(soup)
+
+
+def _strip(soup, first: int, last: int) -> None:
+    """Make the removals of levels first..last (each level's assume those below it made)."""
+    if first <= 0 <= last:
+        for tag in soup.find_all(_DROP_ALWAYS):
+            tag.decompose()
+    if first <= 1 <= last:
         for tag in soup.find_all(_CHROME_TAGS):
             # <header>/<footer> inside <article> hold the article's own title and notes.
             if tag.name in ("header", "footer") and tag.find_parent(("article", "main")):
                 continue
             tag.decompose()
-    if level >= 2:
+    if first <= 2 <= last:
         total = _text_size(soup)
         for tag in soup.find_all(_has_chrome_attr):
             if tag.decomposed:
@@ -606,7 +622,6 @@ def _html_to_text(markup: str, level: int) -> str:
             # A "chrome" element holding half the page is a layout wrapper, not chrome.
             if _text_size(tag) * 2 <= total:
                 tag.decompose()
-    return _render(soup)
 
 
 def _has_chrome_attr(tag) -> bool:
