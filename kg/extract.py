@@ -476,27 +476,26 @@ _FUNCTION_WORDS = frozenset("建立 健全 完善 落实 推行 实行 执行 �
 
 def facts_record(doc: Document) -> dict:
     """The facts as JSON-ready dicts, offsets into the source text."""
-    def span(s, e):
-        return doc.source_span(s, e)
+    def spanned(record: dict, fact) -> dict:
+        """The record with the fact's source offsets as its last keys (start, then end)."""
+        record["start"], record["end"] = doc.source_span(fact.start, fact.end)
+        return record
 
     statuses = sorted({(m.notation, m.status) for m in doc.mechanisms})
     return {
-        "mechanisms": [{"notation": m.notation, "label": m.label, "status": m.status,
-                        "matched": m.matched, "evidence": m.evidence,
-                        "start": span(m.start, m.end)[0], "end": span(m.start, m.end)[1]}
+        "mechanisms": [spanned({"notation": m.notation, "label": m.label, "status": m.status,
+                                "matched": m.matched, "evidence": m.evidence}, m)
                        for m in doc.mechanisms],
         "mechanism_statuses": [{"notation": n, "status": s} for n, s in statuses],
-        "institutions": [{"kind": x.kind, "label": x.label, "name": x.name, "count": x.count,
-                          "unit": x.unit, "evidence": x.evidence,
-                          "start": span(x.start, x.end)[0], "end": span(x.start, x.end)[1]}
+        "institutions": [spanned({"kind": x.kind, "label": x.label, "name": x.name, "count": x.count,
+                                  "unit": x.unit, "evidence": x.evidence}, x)
                          for x in doc.institutions],
-        "quantities": [{"subject": q.subject, "value": q.value, "unit": q.unit, "qualifier": q.qualifier,
-                        "notation": q.notation, "evidence": q.evidence,
-                        "start": span(q.start, q.end)[0], "end": span(q.start, q.end)[1]}
+        "quantities": [spanned({"subject": q.subject, "value": q.value, "unit": q.unit,
+                                "qualifier": q.qualifier, "notation": q.notation,
+                                "evidence": q.evidence}, q)
                        for q in doc.quantities],
-        "obligations": [{"addressee": o.addressee, "modality": o.modality, "notation": o.notation,
-                         "deadline": o.deadline, "evidence": o.evidence,
-                         "start": span(o.start, o.end)[0], "end": span(o.start, o.end)[1]}
+        "obligations": [spanned({"addressee": o.addressee, "modality": o.modality, "notation": o.notation,
+                                 "deadline": o.deadline, "evidence": o.evidence}, o)
                         for o in doc.obligations],
         "candidates": [{"term": c.term, "count": c.count} for c in doc.candidates],
     }

@@ -89,8 +89,8 @@ def document_record(doc: Document) -> dict:
         record["locality_reason"] = doc.locality.reason or doc.locality.evidence
     record["sections"] = [
         {"role": s.role, "numbering": s.numbering, "depth": s.depth, "heading": s.heading,
-         "start": span(s.start, s.end)[0], "end": span(s.start, s.end)[1]}
-        for s in doc.sections]
+         "start": start, "end": end}
+        for s in doc.sections for start, end in (span(s.start, s.end),)]
     record["sentences"] = len(doc.sentences)
     record.update(extract.facts_record(doc))
     return record
