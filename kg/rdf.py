@@ -164,12 +164,15 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         if loc_node is not None:
             add(organ, kg("locality"), loc_node)
 
-    sentences_used: set[int] = set()
+    sentence_nodes: dict[int, NamedNode] = {}    # the sentences used as evidence, by index
+    EVIDENCE = kg("evidence")
 
     def evidence(node: NamedNode, sentence: int) -> None:
-        sentences_used.add(sentence)
-        sent = doc.sentences[sentence]
-        add(node, kg("evidence"), sentence_iri(d, *doc.source_span(sent.start, sent.end)))
+        iri = sentence_nodes.get(sentence)
+        if iri is None:
+            sent = doc.sentences[sentence]
+            iri = sentence_nodes[sentence] = sentence_iri(d, *doc.source_span(sent.start, sent.end))
+        out.append(Quad(node, EVIDENCE, iri, g))
 
     # one assertion per (mechanism, status), with every sentence that says so
     assertions: dict[tuple[str, str], dict[int, None]] = {}
@@ -241,8 +244,7 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
     for c in doc.candidates:
         add(d, kg("candidateTerm"), _zh(c.term))
 
-    for i in sorted(sentences_used):
-        sent = doc.sentences[i]
-        s, e = doc.source_span(sent.start, sent.end)
-        add(sentence_iri(d, s, e), kg("text"), _str(doc.source[s:e]))
+    for i in sorted(sentence_nodes):
+        s, e = span_of(sentence_nodes[i].value)
+        add(sentence_nodes[i], kg("text"), _str(doc.source[s:e]))
     return out
