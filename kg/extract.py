@@ -265,13 +265,13 @@ def extract(doc: Document) -> Document:
 
     # mechanisms
     mentions = []
+    doctype = doc.doctype or "annual_report"
     for hit in mechanism_hits:
         i = sentence_of(hit.start)
         sent = doc.sentences[i] if doc.sentences else None
         if sent is None:
             continue
-        status = mention_status(doc.section_role(i), doc.doctype or "annual_report",
-                                sent.text, hit.start - sent.start)
+        status = mention_status(doc.section_role(i), doctype, sent.text, hit.start - sent.start)
         if status is None:
             continue
         mentions.append(Mention(notation=hit.entry.notation, label=hit.entry.label, status=status,
