@@ -425,16 +425,9 @@ _CANDIDATE_SUFFIX = re.compile(r"(制度|机制|清单|模式)")
 
 def find_candidates(doc: Document) -> list[Candidate]:
     """Recurring …制度/…机制/…清单/…模式 terms not in the scheme, for a person to review."""
-    # jieba only where it is needed: the dozen characters before each …制度/…机制 ending.
-    # The sentences holding one are found by one pass over the text (every match within a
-    # sentence overlaps a match in the whole text; the endings are two characters long).
-    starts = [s.start for s in doc.sentences]
-    holding = set()
-    for m in _CANDIDATE_SUFFIX.finditer(doc.text):
-        holding.add(bisect_right(starts, m.start()) - 1)
-        holding.add(bisect_right(starts, m.end() - 1) - 1)
-    sentences = [s.text[max(0, m.start() - 12):m.end()] for i, s in enumerate(doc.sentences)
-                 if i in holding for m in _CANDIDATE_SUFFIX.finditer(s.text)]
+    # jieba only where it is needed: the dozen characters before each …制度/…机制 ending
+    sentences = [s.text[max(0, m.start() - 12):m.end()] for s in doc.sentences
+                 for m in _CANDIDATE_SUFFIX.finditer(s.text)]
     counts = Counter()
     for text in sentences:
         counts.update(_snippet_terms(text))
