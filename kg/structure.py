@@ -34,7 +34,10 @@ _ENUM_CORE = re.compile(rf"[{_CN_NUM}]是")
 _NEVER = re.compile(r"(?!)")
 _HEADING_END = re.compile(r"[。！？]")
 _ENUM_END = re.compile(r"[。！？；;]")
-_SENTENCE_END = re.compile(r"[。！？!?]+[”’」』)）]*|\n+")
+# A sentence ends with [。！？!?]+ and closing quotes, or with \n+. Written to start with one
+# character class (the branch after it goes by what that character was), the regex engine
+# skips to the candidates instead of trying both branches at every character.
+_SENTENCE_END = re.compile(r"[。！？!?\n](?:(?<=\n)\n*|(?<!\n)[。！？!?]*[”’」』)）]*)")
 _MAX_SENTENCE = 400
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*年")
 _TITLE_SHAPE = re.compile(r"^[^。，,！？]{4,80}$")
