@@ -185,10 +185,14 @@ _SUBJECT_LEAD = re.compile(r"^(?:\d{4}\s*年度?|[一二三四五六七八九十
                            r"查处|制定|报送|办结|公示|抽取|发现|责令|配备|新增|培训|收缴|解决|调整|适用)+")
 
 
+# the noun a classifier introduces: 22个|执法中队
+_COUNTED_NOUN = re.compile(r"[\u4e00-\u9fff“”]{2,14}?(?=[，,。；;、:：（(]|$|均|已|的|参与|开展|完成|配备)")
+
+
 def quantity_subject(sentence: str, qs: int, qe: int, unit: str) -> str:
     """What a figure counts: the noun after a classifier (22个执法中队), else the words before it."""
     after = sentence[qe:]
-    m = re.match(r"[\u4e00-\u9fff“”]{2,14}?(?=[，,。；;、:：（(]|$|均|已|的|参与|开展|完成|配备)", after)
+    m = _COUNTED_NOUN.match(after)
     c0, _ = _clause_bounds(sentence, qs)
     before = sentence[c0:qs].strip()
     before = _SUBJECT_LEAD.sub("", before)
@@ -385,6 +389,9 @@ def _starts_with_place(name: str) -> bool:
     return any(name[:k] in aliases for k in range(2, min(len(name), 8) + 1))
 
 
+_HANZI_TAIL = re.compile(r"[\u4e00-\u9fff]{2,16}$")
+
+
 def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
     """福建宇亮律师事务所, 乳山市人民法院: a body's own name ending in its kind's label.
 
@@ -394,7 +401,7 @@ def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
     if kind is None or kind.kind != "OrganizationKind":
         return None
     head = sentence[max(0, s - 16):s]
-    m = re.search(r"[\u4e00-\u9fff]{2,16}$", head)
+    m = _HANZI_TAIL.search(head)
     if not m:
         return None
     name = m.group(0)
