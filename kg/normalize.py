@@ -96,7 +96,10 @@ def _fold(text: str) -> str:
     """text.translate(_FOLD), faster: str.translate looks every character up in the table;
     a report holds a handful of distinct foldable characters, each replaced in one pass
     (no replacement is itself foldable, so the order does not matter)."""
-    for c in set(_FOLDABLE.findall(text)):
+    present = set()
+    for i in range(0, len(text), 1 << 16):   # a slice at a time: findall makes an object of each
+        present.update(_FOLDABLE.findall(text, i, i + (1 << 16)))
+    for c in present:
         text = text.replace(c, _FOLD[ord(c)])
     return text
 

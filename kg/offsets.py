@@ -114,12 +114,11 @@ def utf8_key(text: str) -> str:
 
 class Utf8Text:
     """A text's UTF-8 bytes as a str (`view`), and byte offsets in it back to characters."""
-    __slots__ = ("view", "_raw", "_byte", "_char")
+    __slots__ = ("view", "_byte", "_char")
 
     def __init__(self, text: str):
         # surrogatepass: a lone surrogate still encodes as lead + continuation bytes
-        self._raw = text.encode("utf-8", "surrogatepass")
-        self.view = self._raw.decode("latin-1")
+        self.view = text.encode("utf-8", "surrogatepass").decode("latin-1")
         self._byte = self._char = 0
 
     def char_offset(self, byte_offset: int) -> int:
@@ -127,6 +126,7 @@ class Utf8Text:
         asked in increasing order (as an automaton reports its matches)."""
         if byte_offset < self._byte:
             self._byte = self._char = 0
-        self._char += len(self._raw[self._byte:byte_offset].decode("utf-8", "surrogatepass"))
+        piece = self.view[self._byte:byte_offset].encode("latin-1")
+        self._char += len(piece.decode("utf-8", "surrogatepass"))
         self._byte = byte_offset
         return self._char

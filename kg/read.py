@@ -300,7 +300,12 @@ def _check_text(text: str) -> str:
     if not text.strip():
         raise _Fail("empty file")
     sample = _sample(text)
-    junk = sum(1 for c in _maybe_junk().findall(sample) if _is_junk(c))
+    # characters outside the common blocks, counted a slice at a time (a text of kana or
+    # hangul has millions, and findall makes an object of each)
+    maybe_junk, suspects = _maybe_junk(), Counter()
+    for i in range(0, len(sample), _SLICE):
+        suspects.update(maybe_junk.findall(sample, i, i + _SLICE))
+    junk = sum(n for c, n in suspects.items() if _is_junk(c))
     if junk > max(2, len(sample) // 100):
         raise _Fail("binary file, not text")
     return text
@@ -377,6 +382,9 @@ def _is_junk(c: str) -> bool:
 # punctuation, CJK symbols and punctuation, CJK unified ideographs, full-width forms.
 _COMMON_BLOCKS = ((0x0000, 0x00FF), (0x2000, 0x206F), (0x3000, 0x303F), (0x4E00, 0x9FFF),
                   (0xFF00, 0xFFEF))
+
+
+_SLICE = 1 << 16
 
 
 @functools.lru_cache(maxsize=1)
