@@ -101,8 +101,8 @@ def delete_spans(text: str, spans) -> tuple[str, OffsetMap]:
 # the root: about 1 ms for a 10 KB report. Keyed on UTF-8 bytes (as a str of code points
 # below 256) no node has more than 64 children, a CJK character's lead byte has a dozen
 # possible values, and the same scan takes a third of that. (The label automatons of
-# kg.lexicon have a root of a few hundred children: for them the threefold longer input
-# costs more than it saves, so they stay keyed on characters.)
+# kg.lexicon have roots of 50-100 children: for them the threefold longer input costs
+# more than it saves, so they stay keyed on characters.)
 #
 # The matches are the same: UTF-8 is self-synchronizing (lead bytes and continuation bytes
 # are disjoint), so an encoded key can only match on character boundaries, every output
