@@ -324,27 +324,48 @@ class BNode(str):
     """A blank node identifier in `Result.rows`."""
 
 
-@dataclass
+@dataclass(init=False)
 class Result:
     """The outcome of a query, the same for the local store and a remote endpoint.
 
     kind: "select" | "ask" | "graph". For select: `vars` and `rows` (tuples of Python values,
     None where unbound), `terms` (the same rows as pyoxigraph terms). For ask: `boolean`. For
-    graph (CONSTRUCT/DESCRIBE): `triples` (pyoxigraph Triples). `sparql_json` keeps the SPARQL
-    JSON results as written by pyoxigraph (or received), the source for csv/tsv/json output.
+    graph (CONSTRUCT/DESCRIBE): `triples` (pyoxigraph Triples). `sparql_json` is the SPARQL
+    JSON results (as received from an endpoint, else written from `terms` when first asked
+    for), the source for csv/tsv/json output. `rows` too is made when first asked for.
     """
     kind: str
-    vars: list[str] = field(default_factory=list)
-    terms: list[tuple] = field(default_factory=list)
-    boolean: Optional[bool] = None
-    triples: list[ox.Triple] = field(default_factory=list)
-    sparql_json: Optional[bytes] = None
-    _rows: Optional[list[tuple]] = field(default=None, repr=False)
+    vars: list[str]
+    terms: list[tuple]
+    boolean: Optional[bool]
+    triples: list[ox.Triple]
+
+    def __init__(self, kind: str, vars: Optional[list[str]] = None,
+                 terms: Optional[list[tuple]] = None, boolean: Optional[bool] = None,
+                 triples: Optional[list[ox.Triple]] = None,
+                 sparql_json: Optional[bytes] = None) -> None:
+        self.kind = kind
+        self.vars = vars if vars is not None else []
+        self.terms = terms if terms is not None else []
+        self.boolean = boolean
+        self.triples = triples if triples is not None else []
+        self._json = sparql_json
+        self._rows: Optional[list[tuple]] = None
+
+    @property
+    def sparql_json(self) -> Optional[bytes]:
+        if self._json is None and self.kind == "select":
+            self._json = results_json(self.vars, self.terms)
+        return self._json
+
+    @sparql_json.setter
+    def sparql_json(self, value: Optional[bytes]) -> None:
+        self._json = value
 
     @property
     def rows(self) -> list[tuple]:
         if self._rows is None:
-            self._rows = [tuple(python_value(t) for t in row) for row in self.terms]
+            self._rows = python_rows(self.terms)
         return self._rows
 
     def to_dicts(self) -> list[dict[str, Any]]:
@@ -360,17 +381,46 @@ class Result:
             return cls("ask", boolean=bool(res),
                        sparql_json=sparql_json or res.serialize(format=ox.QueryResultsFormat.JSON))
         if isinstance(res, ox.QuerySolutions):
-            if sparql_json is None:
-                # pyoxigraph's own serializer writes the standard results; re-read them for the
-                # rows (solutions are a one-pass iterator and cannot be re-serialized later).
-                sparql_json = res.serialize(format=ox.QueryResultsFormat.JSON)
-                res = ox.parse_query_results(sparql_json, ox.QueryResultsFormat.JSON)
+            # Solutions are a one-pass iterator: their terms are kept, and the SPARQL JSON is
+            # written from them only if asked for (most callers want rows, not JSON).
             names = [v.value for v in res.variables]
-            terms = [tuple(sol[i] for i in range(len(names))) for sol in res]
+            terms = [tuple(sol) for sol in res]
             return cls("select", vars=names, terms=terms, sparql_json=sparql_json)
         triples = [t if isinstance(t, ox.Triple) else ox.Triple(t.subject, t.predicate, t.object)
                    for t in res]
         return cls("graph", triples=triples)
+
+
+_RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+_XSD_STRING = XSD + "string"
+
+
+def _json_term(t: Any) -> dict[str, str]:
+    """A term as a SPARQL 1.1 JSON results binding."""
+    cls = type(t)
+    if cls is ox.NamedNode:
+        return {"type": "uri", "value": t.value}
+    if cls is ox.Literal:
+        if t.language is not None:
+            return {"type": "literal", "value": t.value, "xml:lang": t.language}
+        dt = t.datatype.value
+        if dt == _XSD_STRING:
+            return {"type": "literal", "value": t.value}
+        return {"type": "literal", "value": t.value, "datatype": dt}
+    if cls is ox.BlankNode:
+        return {"type": "bnode", "value": t.value}
+    if isinstance(t, ox.Triple):
+        return {"type": "triple", "value": {"subject": _json_term(t.subject),
+                                            "predicate": _json_term(t.predicate),
+                                            "object": _json_term(t.object)}}
+    raise QueryError(f"cannot write {t!r} as SPARQL JSON")
+
+
+def results_json(names: list[str], terms: list[tuple]) -> bytes:
+    """SPARQL 1.1 Query Results JSON of select rows (the layout pyoxigraph writes)."""
+    bindings = [{n: _json_term(t) for n, t in zip(names, row) if t is not None} for row in terms]
+    return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}},
+                      ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 _NUMERIC = {XSD + t: int for t in _INTEGER_TYPES}
@@ -380,18 +430,18 @@ _NUMERIC.update({XSD + "decimal": decimal.Decimal, XSD + "double": float, XSD + 
 def python_value(term: Any) -> Any:
     """A Python value for a term: IRI/BNode (str subclasses), int, Decimal, float, bool,
     date/datetime, else the lexical form as str. Unparseable literals stay strings."""
-    if term is None:
-        return None
-    if isinstance(term, ox.NamedNode):
-        return IRI(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
+    cls = type(term)
+    if cls is ox.Literal:
+        if term.language is not None:
+            return term.value
         dt = term.datatype.value
         v = term.value
+        if dt == _XSD_STRING:
+            return v
         try:
-            if dt in _NUMERIC:
-                return _NUMERIC[dt](v)
+            conv = _NUMERIC.get(dt)
+            if conv is not None:
+                return conv(v)
             if dt == XSD + "boolean":
                 return v in ("true", "1")
             if dt == XSD + "date":
@@ -401,7 +451,31 @@ def python_value(term: Any) -> Any:
         except (ValueError, decimal.InvalidOperation):
             pass
         return v
+    if cls is ox.NamedNode:
+        return IRI(term.value)
+    if term is None:
+        return None
+    if cls is ox.BlankNode:
+        return BNode(term.value)
     return str(term)
+
+
+def python_rows(terms: list[tuple]) -> list[tuple]:
+    """`python_value` of every term of the rows; a term met again (the same IRI, status,
+    source file …) is converted once."""
+    seen: dict[Any, Any] = {None: None}
+    get = seen.get
+    out = []
+    append = out.append
+    for row in terms:
+        vals = []
+        for t in row:
+            v = get(t, seen)
+            if v is seen:
+                v = seen[t] = python_value(t)
+            vals.append(v)
+        append(tuple(vals))
+    return out
 
 
 # ---------------------------------------------------------------------- running
@@ -424,20 +498,33 @@ def run_query(target: Union[Store, "Endpoint", ox.Store], sparql: Union[str, Nam
         except EndpointError as e:
             raise EndpointError(_unshift(str(e), prepared, bound)) from None
     prepared = with_prolog(text)
+    # Oxigraph sorts by looking up the text of every compared term in the store, per
+    # comparison (seconds for some ten thousand rows); rows ordered by plain variables are
+    # sorted here instead, by the same SPARQL order, from the query without its ORDER BY.
+    split = split_order_by(text)
 
-    def run(oxstore: ox.Store) -> Result:
+    def run_text(oxstore: ox.Store, query_text: str) -> Result:
         try:
-            res = oxstore.query(prepared, substitutions={ox.Variable(k): v
-                                                         for k, v in bindings.items()} or None,
+            res = oxstore.query(with_prolog(query_text),
+                                substitutions={ox.Variable(k): v
+                                               for k, v in bindings.items()} or None,
                                 use_default_graph_as_union=union_default_graph)
         except RuntimeError as e:
             # pyoxigraph 0.5: "The SPARQL query does not contains variable ?x in its SELECT
             # projection" — bind those through VALUES instead.
             if "projection" not in str(e):
                 raise
-            res = oxstore.query(with_prolog(bind_values(text, bindings)),
+            res = oxstore.query(with_prolog(bind_values(query_text, bindings)),
                                 use_default_graph_as_union=union_default_graph)
         return Result.from_oxigraph(res)   # materialized here, inside the (retried) read
+
+    def run(oxstore: ox.Store) -> Result:
+        if split is not None:
+            unordered, keys = split
+            result = run_text(oxstore, unordered)
+            if result.kind == "select" and sort_terms(result.terms, result.vars, keys):
+                return result
+        return run_text(oxstore, text)
 
     try:
         if isinstance(target, Store):
@@ -445,6 +532,110 @@ def run_query(target: Union[Store, "Endpoint", ox.Store], sparql: Union[str, Nam
         return run(target)
     except SyntaxError as e:
         raise QueryError(f"SPARQL syntax error: {_unshift(str(e), prepared, text)}") from e
+
+
+_ORDER_BY = re.compile(r"ORDER\s+BY\b", re.IGNORECASE)
+_ORDER_KEYS = re.compile(r"\s*(?:(?P<dir>ASC|DESC)\s*\(\s*[?$](?P<v1>\w+)\s*\)|[?$](?P<v2>\w+))\s*",
+                         re.IGNORECASE)
+_QUERY_FORM = re.compile(r"\b(SELECT|CONSTRUCT|ASK|DESCRIBE)\b", re.IGNORECASE)
+
+
+def split_order_by(sparql: str) -> Optional[tuple[str, list[tuple[str, bool]]]]:
+    """(the query without its ORDER BY, [(variable, descending)]) for a SELECT query that
+    ends in an ORDER BY of plain variables (`?a`, `ASC(?a)`, `DESC(?a)`) with nothing after
+    it but comments; else None."""
+    depth = 0
+    form = None
+    last = None                       # offset of the last ORDER BY at depth 0
+    skipped_after: list[str] = []     # comments, strings, IRIs after it
+    pos = 0
+    for m in list(_SKIP.finditer(sparql)) + [None]:
+        end = m.start() if m is not None else len(sparql)
+        seg = sparql[pos:end]
+        for t in re.finditer(r"[{}()]|ORDER\s+BY\b|\b(?:SELECT|CONSTRUCT|ASK|DESCRIBE)\b",
+                             seg, re.IGNORECASE):
+            tok = t.group(0)
+            if tok in "({":
+                depth += 1
+            elif tok in ")}":
+                depth -= 1
+            elif depth == 0 and _ORDER_BY.fullmatch(tok):
+                last = pos + t.start()
+                skipped_after = []
+            elif form is None:
+                form = tok.upper()
+        if m is not None:
+            if last is not None:
+                skipped_after.append(m.group(0))
+            pos = m.end()
+    if form != "SELECT" or last is None or any(not s.startswith("#") for s in skipped_after):
+        return None
+    tail = _SKIP.sub(" ", sparql[last:])
+    tail = _ORDER_BY.sub(" ", tail, count=1)
+    keys: list[tuple[str, bool]] = []
+    at = 0
+    while at < len(tail):
+        k = _ORDER_KEYS.match(tail, at)
+        if k is None or k.end() == at:
+            return None
+        keys.append((k.group("v1") or k.group("v2"),
+                     (k.group("dir") or "").upper() == "DESC"))
+        at = k.end()
+    if not keys:
+        return None
+    return sparql[:last], keys
+
+
+_SORTABLE_NUMBERS = {XSD + t for t in _INTEGER_TYPES} | {XSD + "decimal", XSD + "double",
+                                                         XSD + "float"}
+
+
+def sort_terms(terms: list[tuple], names: list[str], keys: list[tuple[str, bool]]) -> bool:
+    """Sort select rows in place as SPARQL ORDER BY the `keys` would, and say True; or leave
+    them and say False where this order is not certain to be the engine's: a key not
+    projected, or a column mixing kinds of literal or holding other than strings (of one
+    language tag or none) and numbers (unbound < blank nodes < IRIs < literals; strings by
+    code point, numbers by value). Rows equal on every key keep their order (SPARQL leaves theirs open)."""
+    index = {n: i for i, n in enumerate(names)}
+    plan = []
+    for var, desc in keys:
+        i = index.get(var)
+        if i is None:
+            return False
+        sort_key: dict[Any, tuple] = {}
+        literal_kind = None
+        for t in {row[i] for row in terms}:
+            cls = type(t)
+            if t is None:
+                k: tuple = (0,)
+            elif cls is ox.BlankNode:
+                k = (1, t.value)
+            elif cls is ox.NamedNode:
+                k = (2, t.value)
+            elif cls is ox.Literal:
+                dt = t.datatype.value
+                if t.language is not None:
+                    kind, value = "@" + t.language, t.value
+                elif dt == _XSD_STRING:
+                    kind, value = "string", t.value
+                elif dt in _SORTABLE_NUMBERS:
+                    kind, value = "number", python_value(t)
+                    if isinstance(value, str) or value != value:   # unparseable, NaN
+                        return False
+                else:
+                    return False
+                if literal_kind is None:
+                    literal_kind = kind
+                elif kind != literal_kind:
+                    return False
+                k = (3, value)
+            else:
+                return False
+            sort_key[t] = k
+        plan.append((i, sort_key, desc))
+    for i, sort_key, desc in reversed(plan):
+        terms.sort(key=lambda row, i=i, sk=sort_key: sk[row[i]], reverse=desc)
+    return True
 
 
 def _unshift(message: str, prepared: str, original: str) -> str:
