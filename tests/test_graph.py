@@ -10,6 +10,9 @@ from kg import api
 from kg.cli import main
 
 from conftest import CORPUS
+from kg.namespaces import PREFIXES
+
+PREFIXES_KGD = PREFIXES["kgd"]
 
 
 def kg(*args, store):
@@ -175,3 +178,51 @@ def test_python_api_runs_named_and_literal_queries(built):
         r = api.query(s, "SELECT (COUNT(*) AS ?n) WHERE { ?d a kg:Report }")
         assert int(r.rows[0][0]) == 4
         assert api.stats(s)["documents"] == 5
+
+
+def test_evidence_sentences_are_named_by_their_offsets_in_the_source(built):
+    """Provenance: `<doc>#char=s,e` is characters s..e of the file as read, and its kg:text is
+    exactly those characters, in every document (004 is in traditional script with pinyin)."""
+    from kg import read, rdf
+    corpus, store = built
+    found = rows("-e", """SELECT ?file ?sentence ?text WHERE {
+        ?x kg:evidence ?sentence . ?sentence kg:text ?text . ?x kg:inDocument ?doc .
+        ?doc kg:sourceFile ?file }""", store=store)
+    assert {r["file"].rsplit("/", 1)[-1] for r in found} == {p.name for p in corpus.iterdir()
+                                                          if p.suffix == ".txt"}
+    sources = {}
+    for r in found:
+        name = r["file"].rsplit("/", 1)[-1]
+        source = sources.setdefault(name, read.read_file(corpus / name).text)
+        start, end = rdf.span_of(r["sentence"])
+        assert r["sentence"].startswith(PREFIXES_KGD) and 0 <= start < end <= len(source)
+        assert source[start:end] == r["text"]
+
+
+def test_a_new_store_is_bulk_loaded_and_a_used_one_written_atomically(tmp_path, monkeypatch):
+    from kg.store import Store
+    calls = []
+    real = Store.replace_documents
+
+    def spy(self, batch, *, bulk=False):
+        calls.append(bulk)
+        return real(self, batch, bulk=bulk)
+
+    monkeypatch.setattr(Store, "replace_documents", spy)
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    store = tmp_path / "store"
+    assert kg("build", str(corpus), store=store).exit_code == 0
+    assert calls and all(calls)
+    calls.clear()
+    edited = sorted(corpus.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
+    result = kg("build", str(corpus), store=store)
+    assert result.exit_code == 0 and "1 document(s) built, 4 unchanged" in result.output
+    assert calls == [False]
+    calls.clear()
+    assert kg("build", str(corpus), "--bulk", store=store).exit_code == 0
+    assert calls == []                                   # nothing changed: nothing written
+    edited.write_text(edited.read_text(encoding="utf-8") + "又一句。", encoding="utf-8")
+    assert kg("build", str(corpus), "--bulk", store=store).exit_code == 0
+    assert calls == [True]

@@ -175,6 +175,46 @@ def test_replace_graph_and_orphans(store):
     assert store.graphs() == [onto]
 
 
+def test_interrupted_bulk_load_is_dropped_at_the_next_open(tmp_path):
+    path = tmp_path / "store"
+    with Store.open(path) as s:
+        s.replace_documents([(KGD + "kept", doc_triples("kept"), "kept.html", "h0")], bulk=True)
+        # what a kill between the loader and the catalog leaves: the load's mark, a graph the
+        # catalog does not know
+        s.ox.update(f"INSERT DATA {{ GRAPH <{CATALOG_GRAPH}> {{ <{CATALOG_GRAPH}> "
+                    f"<{CATALOG_NS}bulkLoading> \"now\" }} }}")
+        s.ox.add(ox.Quad(ox.NamedNode(KGL + "x"), LABEL, ox.Literal("x"), ox.NamedNode(KGD + "half")))
+        assert s.orphan_graphs() == [KGD + "half"]
+    with Store.open(path, read_only=True) as r:          # a reader repairs nothing
+        assert r.orphan_graphs() == [KGD + "half"]
+    with Store.open(path) as s:
+        assert s.orphan_graphs() == []
+        assert s.graphs() == [KGD + "kept"]
+        assert s.document_hashes() == {"kept.html": (KGD + "kept", "h0")}
+        assert not any(s.ox.quads_for_pattern(None, ox.NamedNode(CATALOG_NS + "bulkLoading"), None, None))
+
+
+def test_a_graph_outside_the_catalog_without_the_mark_is_not_dropped_at_open(tmp_path):
+    path = tmp_path / "store"
+    with Store.open(path) as s:       # written by hand (kg serve --allow-update), not by a load
+        s.ox.add(ox.Quad(ox.NamedNode(KGL + "x"), LABEL, ox.Literal("x"), ox.NamedNode(KGD + "mine")))
+    with Store.open(path) as s:
+        assert s.orphan_graphs() == [KGD + "mine"]
+
+
+def test_bulk_load_of_worker_nquads_bytes_matches_quad_objects(tmp_path):
+    docs = [(KGD + f"d{i}", [ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(KGD + f"d{i}"))
+                             for t in doc_triples(f"d{i}")], f"d{i}.html", f"h{i}") for i in range(3)]
+    as_bytes = [(g, ox.serialize(q, format=ox.RdfFormat.N_QUADS), f, h) for g, q, f, h in docs]
+    with Store.open(tmp_path / "objects") as a, Store.open(tmp_path / "bytes") as b:
+        assert a.replace_documents(docs, bulk=True) == b.replace_documents(as_bytes, bulk=True) == 63
+        for g in a.graphs():
+            assert graph_quads(a, g) == graph_quads(b, g)
+        assert catalog_without_time(a) == catalog_without_time(b)
+        b.replace_documents(as_bytes[:1])                 # and atomically
+        assert graph_quads(a, KGD + "d0") == graph_quads(b, KGD + "d0")
+
+
 # ---------------------------------------------------------------------- processes
 
 HOLDER = textwrap.dedent("""
