@@ -102,4 +102,3 @@ def tokenizer():
         if len(term) > 1:
             tok.add_word(term, freq=max(2000, 200 * len(term)))
     return tok
-
