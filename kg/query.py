@@ -633,6 +633,10 @@ def sort_terms(terms: list[tuple], names: list[str], keys: list[tuple[str, bool]
                 return False
             sort_key[t] = k
         plan.append((i, sort_key, desc))
+    if len({desc for _, _, desc in plan}) == 1:      # one direction: one sort on all keys
+        cols = [(i, sort_key) for i, sort_key, _ in plan]
+        terms.sort(key=lambda row: tuple([sk[row[i]] for i, sk in cols]), reverse=plan[0][2])
+        return True
     for i, sort_key, desc in reversed(plan):
         terms.sort(key=lambda row, i=i, sk=sort_key: sk[row[i]], reverse=desc)
     return True
