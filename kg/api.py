@@ -106,17 +106,25 @@ def _looks_like_name(s: str) -> bool:
     return "\n" not in s and "{" not in s and (s.endswith(".rq") or " " not in s.strip())
 
 
-def stats(store) -> dict:
-    """Documents, localities, mechanisms and triples of a store."""
+def stats(store, triples: bool = True) -> dict:
+    """Documents, localities, mechanisms (and triples, unless `triples=False`: counting them
+    reads every quad, ~0.7 s at 10,000 documents) of a store.
+
+    Each count is taken inside the document graphs (GRAPH ?d: a document's graph has its IRI)
+    in a subquery of its own; through the union of all graphs, or with one pattern joining
+    them, the same counts take seconds at 10,000 documents."""
     r = query(store, """
-        SELECT (COUNT(DISTINCT ?d) AS ?documents) (COUNT(DISTINCT ?l) AS ?localities)
-               (COUNT(DISTINCT ?m) AS ?mechanisms) WHERE {
-          ?d kg:sourceFile ?source . OPTIONAL { ?d kg:locality ?l }
-          OPTIONAL { ?a a kg:MechanismAssertion ; kg:inDocument ?d ; kg:mechanism ?m }
+        SELECT ?documents ?localities ?mechanisms WHERE {
+          { SELECT (COUNT(*) AS ?documents) WHERE { GRAPH ?d { ?d a kg:Document } } }
+          { SELECT (COUNT(DISTINCT ?l) AS ?localities) WHERE { GRAPH ?d { ?d kg:locality ?l ; kg:sourceFile ?f } } }
+          { SELECT (COUNT(DISTINCT ?m) AS ?mechanisms) WHERE { GRAPH ?d { ?a kg:mechanism ?m } } }
         }""")
     row = r.to_dicts()[0] if r.rows else {}
-    return {"documents": int(row.get("documents") or 0), "localities": int(row.get("localities") or 0),
-            "mechanisms": int(row.get("mechanisms") or 0), "triples": store.triple_count()}
+    out = {"documents": int(row.get("documents") or 0), "localities": int(row.get("localities") or 0),
+           "mechanisms": int(row.get("mechanisms") or 0)}
+    if triples:
+        out["triples"] = store.triple_count()
+    return out
 
 
 def validate(store, document: str | None = None):

@@ -634,7 +634,7 @@ GROUP BY ?code ?place ORDER BY ?code"""
 
 def page_home(store) -> str:
     from . import api
-    st = api.stats(store)
+    st = api.stats(store, triples=False)   # every page view: no full count of quads
     figs = "".join(f'<span class="fig"><b>{_e(v)}</b>{_e(k)}</span>' for k, v in st.items())
     rows = api.query(store, _LOCALITIES_SPARQL).to_dicts()
     items = "".join(
