@@ -180,6 +180,8 @@ def _computed(jobs, workers: int):
     import multiprocessing as mp
     method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
     ctx = mp.get_context(method)
+    if method == "fork":
+        pipeline.prepare()
     with ctx.Pool(processes=min(workers, len(jobs))) as pool:
         chunk = max(1, min(8, len(jobs) // (workers * 8)))
         yield from zip(jobs, pool.imap(_worker_graph, jobs, chunksize=chunk))
