@@ -27,11 +27,9 @@ KGO = BASE + "org/"
 PLACES_GRAPH = BASE + "places"
 ONTOLOGY_GRAPH = BASE + "ontology/"
 
-RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-RDFS_LABEL = NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-DCT = "http://purl.org/dc/terms/"
-ORG = "http://www.w3.org/ns/org#"
+RDF_TYPE = NamedNode(PREFIXES["rdf"] + "type")
+RDFS_LABEL = NamedNode(PREFIXES["rdfs"] + "label")
+XSD, DCT, ORG = PREFIXES["xsd"], PREFIXES["dcterms"], PREFIXES["org"]
 ORG_ORGANIZATION, ORG_POST, ORG_ROLE, ORG_POST_IN = (
     NamedNode(ORG + local) for local in ("Organization", "Post", "role", "postIn"))
 
