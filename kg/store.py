@@ -11,7 +11,8 @@ Layout of the data:
 
   Other graphs written through `replace_graph` (ontology, audit records) get only
   `dcterms:modified`, so that every graph the project wrote is in the catalog and a graph that
-  is not (`orphan_graphs`) is the leftover of an interrupted non-atomic bulk build.
+  is not (`orphan_graphs`) is the leftover of an interrupted bulk load (dropped at the next
+  read-write open, which finds the load's `cat:bulkLoading` mark).
 
 Atomicity. Replacing a document must remove its old graph (found through the catalog; its IRI
 differs when the content changed), insert the new one and update the catalog, all or nothing.
@@ -29,8 +30,9 @@ Measured on the 2-core dev machine (pyoxigraph 0.5.13, documents of 1,000 triple
   bulk_extend() of one big iterator: ~200k triples/s (but bulk_extend() per 1,000-triple
   document: ~52k/s, since each call writes new files);
   in memory, update(): ~240k triples/s.
-So the atomic path is the default; `replace_documents(..., bulk=True)` is for a fresh full build,
-where the ~4× matters and an interrupted build is simply run again.
+So the atomic path is the default of `replace_documents`; `bulk=True` is for filling a store
+that holds nothing yet to lose (kg.build chooses it for a store without documents), where the ~4×
+matters: an interrupted load is dropped at the next read-write open and simply run again.
 
 Blank nodes: a blank node written through SPARQL `INSERT DATA` gets a fresh identity on every
 write, so a document with blank nodes is only isomorphic, not identical, after a rewrite.
@@ -272,10 +274,10 @@ class Store:
         is all-or-nothing (so each document is too). Returns the number of triples written.
 
         `bulk=True` uses pyoxigraph's non-transactional bulk loader (~4× faster, see the module
-        doc) for a fresh full build: old graphs of these source files are dropped first, then
-        the triples are loaded, then the catalog is written. If that is interrupted, the
-        documents loaded so far are not in the catalog, so the next build writes them again
-        (see `orphan_graphs` / `remove_orphans` for graphs of files that vanished meanwhile).
+        doc): old graphs of these source files are dropped and a mark set in the catalog, then
+        the triples are loaded, then the catalog records are written and the mark removed. If
+        that is interrupted, the documents loaded so far are not in the catalog (the next build
+        writes them again) and the next read-write `open` finds the mark and drops their graphs.
         """
         docs = (d if isinstance(d, DocumentGraph) else DocumentGraph(*d) for d in batch)
         if bulk:
