@@ -41,7 +41,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Mapping, Optional, Union
+from typing import IO, Any, Iterable, Mapping, Optional, Sequence, Union
 
 import pyoxigraph as ox
 
@@ -290,6 +290,17 @@ def bind_values(sparql: str, bindings: Mapping[str, Any]) -> str:
     if at < 0:
         raise QueryError("cannot bind parameters: the query has no WHERE group")
     block = " ".join(f"VALUES ?{name} {{ {term} }}" for name, term in bindings.items())
+    return f"{sparql[:at]} {block} {sparql[at:]}"
+
+
+def bind_table(sparql: str, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """The query with one `VALUES (?a ?b) { (t1 t2) … }` block of many rows (pyoxigraph terms),
+    for a caller that asks the same question of a list of nodes in one request."""
+    at = _where_brace(sparql)
+    if at < 0:
+        raise QueryError("cannot bind parameters: the query has no WHERE group")
+    body = " ".join("(" + " ".join(str(t) for t in row) + ")" for row in rows)
+    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ {body} }}"
     return f"{sparql[:at]} {block} {sparql[at:]}"
 
 
