@@ -199,6 +199,26 @@ def test_evidence_sentences_are_named_by_their_offsets_in_the_source(built):
         assert source[start:end] == r["text"]
 
 
+def test_assertion_index_restates_every_assertion_of_its_document(built):
+    """kg:assertionIndex (what the audit reads) says exactly what the assertion nodes say:
+    the same (mechanism, status) pairs with the same evidence sentences, in every document."""
+    from kg import rdf
+    _, store = built
+    nodes = {}
+    for r in rows("-e", """SELECT ?doc ?notation ?status ?sentence WHERE {
+            GRAPH ?doc { ?a kg:mechanism ?m ; kg:status ?s ; kg:evidence ?sentence }
+            ?m skos:notation ?notation . ?s skos:notation ?status }""", store=store):
+        nodes.setdefault(r["doc"], set()).add((r["notation"], r["status"], r["sentence"]))
+    indexed = {}
+    for r in rows("-e", "SELECT ?doc ?index WHERE { GRAPH ?doc { ?doc kg:assertionIndex ?index } }",
+                  store=store):
+        for notation, status, spans in rdf.parse_assertion_index(r["index"]):
+            for start, end in spans:
+                indexed.setdefault(r["doc"], set()).add((notation, status, f"{r['doc']}#char={start},{end}"))
+    assert len(nodes) == 5 and sum(map(len, nodes.values())) > 100
+    assert indexed == nodes
+
+
 def test_a_new_store_is_bulk_loaded_and_a_used_one_written_atomically(tmp_path, monkeypatch):
     from kg.store import Store
     calls = []
