@@ -202,11 +202,14 @@ def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
     store.export(out, format=fmt, graph=_document_graph(store, document) if document else None)
 
 
-def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True):
+def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True,
+          quotes: bool = True):
     """Audit a region (name or code) against its requirement sets, or every region (region=None).
 
     Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
     kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
+    quotes=False (every region only) leaves out the texts of the evidence sentences, keeping
+    their IRIs: for a matrix of statuses, where reading ~10^5 texts would be most of the work.
     `store` may be a kg.query.Endpoint: the records then go to the server (Graph Store PUT).
     """
     from . import audit as _audit
@@ -216,7 +219,7 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
         write = False      # a read-only endpoint (QLever, a public service): audit, don't record
         note = "note: audit records not written: the endpoint has no update and Graph Store URL"
     if region is None:
-        reports = _audit.audit_all(store, against, write=write)
+        reports = _audit.audit_all(store, against, write=write, quotes=quotes)
         for r in reports if note else ():
             r.notes.append(note)
         return reports

@@ -316,6 +316,27 @@ class Store:
             self._update(" ;\n".join(ops))
         return body.count("\n")
 
+    def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
+                         triples: Iterable[Any]) -> int:
+        """Atomically, in one graph: remove every subject that has `key` (a property IRI) with
+        one of `values`, with all its triples, and add `triples`. The rest of the graph stays.
+
+        For graphs of records keyed by what they describe (the audit records of some regions):
+        the cost follows the records replaced, not the size of the graph."""
+        graph = _named(graph_iri)
+        body = _triples_text(triples, graph)
+        keys = " ".join(str(to_oxigraph(v)) for v in values)
+        ops = []
+        if keys:
+            ops.append(f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ "
+                       f"VALUES ?k {{ {keys} }} ?s {_named(key)} ?k ; ?p ?o }} }}")
+        ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {graph} {_MODIFIED} ?m }} }}")
+        ops.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}}\n"
+                   f"GRAPH {_CATALOG} {{ {graph} {_MODIFIED} {_now()} }} }}")
+        with self._lock:
+            self._update(" ;\n".join(ops))
+        return body.count("\n")
+
     def remove_document(self, source_file_or_graph_iri: str) -> bool:
         """Remove a document (by its source file, or by its graph IRI) and its catalog record.
 

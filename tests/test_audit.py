@@ -111,7 +111,7 @@ def test_hostile_region_changes_nothing(store_dir):
 
 
 def test_records_written_kept_and_valid(store_dir):
-    assert run(store_dir, "乳山市").exit_code == 0
+    assert run(store_dir, "乳山市", "--against", SEED1).exit_code == 0
     assert run(store_dir, "辽源市").exit_code == 0
     assert run(store_dir, "乳山市", "--against", "baseline").exit_code == 0   # replaces 乳山市's only
     with api.open_store(store_dir) as s:
@@ -119,8 +119,36 @@ def test_records_written_kept_and_valid(store_dir):
             ?a a kg:AuditRecord ; kg:auditOf ?loc } GROUP BY ?loc""").to_dicts()
         counts = {row["loc"].rsplit("/", 1)[-1]: int(row["n"]) for row in r}
         assert counts.get("371083", 0) > 0 and counts.get("220400", 0) > 0
+        # 乳山市's records are those of its last audit alone; 辽源市's are untouched
+        assert counts["371083"] == len(api.audit(s, "乳山市", "baseline", write=False).rows)
+        assert counts["220400"] == len(api.audit(s, "辽源市", write=False).rows)
         conforms, text = api.validate(s)
     assert conforms, text
+
+
+def _records_by_region(store_dir):
+    with api.open_store(store_dir, read_only=True) as s:
+        r = api.query(s, """SELECT ?loc (COUNT(DISTINCT ?a) AS ?n) WHERE {
+            ?a a kg:AuditRecord ; kg:auditOf ?loc } GROUP BY ?loc""").to_dicts()
+    return {row["loc"].rsplit("/", 1)[-1]: int(row["n"]) for row in r}
+
+
+def test_all_records_only_when_asked(tmp_path):
+    """`--all` writes no records unless --record (and then every region's, replacing the
+    graph); it reads the store read-only, so it answers while a build holds it."""
+    store = tmp_path / "store"
+    assert CliRunner().invoke(main, ["build", str(ROOT / "corpus"), "--store", str(store),
+                                     "--no-progress"]).exit_code == 0
+    assert run(str(store), "辽源市").exit_code == 0
+    before = _records_by_region(str(store))
+    assert set(before) == {"220400"}
+    with api.open_store(store):       # the store held read-write, as by a running build
+        result = run(str(store), "--all")
+        assert result.exit_code == 0, result.output
+    assert _records_by_region(str(store)) == before
+    assert run(str(store), "--all", "--record").exit_code == 0
+    after = _records_by_region(str(store))
+    assert {"371083", "220400", "350181"} <= set(after) and len(after) > len(before)
 
 
 def test_all_matrix(store_dir, tmp_path):
@@ -132,6 +160,32 @@ def test_all_matrix(store_dir, tmp_path):
     assert run(store_dir, "--all", "--format", "html", "-o", str(out)).exit_code == 0
     page = out.read_text(encoding="utf-8")
     assert 'class="cell st-implemented"' in page and 'href="#371083-' in page
+
+
+def test_all_agrees_with_each_region_and_quotes_the_source(store_dir):
+    """audit --all (read from the documents' assertion indexes) gives each locality the statuses
+    and evidence its own audit gives, and every quoted sentence is the source text at its IRI's
+    offsets; without quotes the sentences are named but not read."""
+    from kg import rdf, read
+    with api.open_store(store_dir, read_only=True) as s:
+        everyone = {r.code: r for r in api.audit(s, write=False)}
+        bare = {r.code: r for r in api.audit(s, write=False, quotes=False)}
+        one = api.audit(s, "辽源市", write=False)
+    assert {"371083", "220400", "350181"} <= set(everyone)
+    mine = everyone["220400"]
+    assert [(r.notation, r.status, [e["iri"] for e in r.evidence]) for r in mine.rows] == \
+           [(r.notation, r.status, [e["iri"] for e in r.evidence]) for r in one.rows]
+    quoted = [e for rep in everyone.values() for r in rep.rows for e in r.evidence]
+    assert len(quoted) > 50
+    sources = {}
+    for e in quoted:
+        doc = next(ROOT.glob(f"corpus/{e['document']}"))
+        text = sources.setdefault(doc, read.read_file(doc).text)
+        start, end = rdf.span_of(e["iri"])
+        assert e["sentence"] == text[start:end]
+    unquoted = [e for rep in bare.values() for r in rep.rows for e in r.evidence]
+    assert [e["iri"] for e in unquoted] == [e["iri"] for e in quoted]
+    assert all(e["sentence"] is None for e in unquoted)
 
 
 def _html(store_dir, tmp_path):

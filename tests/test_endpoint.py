@@ -144,11 +144,15 @@ def test_audit_gives_the_same_statuses(built):
     def statuses(*target):
         report = json.loads(invoke("audit", "乳山市", "--against", SEED1, "--format", "json",
                                    *target))
-        return {(r["notation"], r["set"]): r["status"] for r in report["rows"]}
+        return {(r["notation"], r["set"]): (r["status"], [e["sentence"] for e in r["evidence"]])
+                for r in report["rows"]}
     remote = statuses("--endpoint", built["server"])
     local = statuses("--store", built["store"])
+    # the same evidence, quoted through SPARQL there and by index look-ups here
     assert remote == local and remote
-    assert remote[("M15", next(s for n, s in remote if n == "M15"))] == "only planned"
+    assert sum(len(quotes) for _, quotes in remote.values()) > 10
+    assert all(q and q.strip() for _, quotes in remote.values() for q in quotes)
+    assert remote[("M15", next(s for n, s in remote if n == "M15"))][0] == "only planned"
     # The records went to the server's audit graph, as they go to the embedded store's.
     from kg.audit import AUDIT_GRAPH
     from kg.store import Store
