@@ -300,6 +300,27 @@ def test_home_and_matrix_content(server):
     assert "st-implemented" in text and RUSHAN in text and "M01" in text
 
 
+def test_matrix_page_by_region_and_in_pages(server, store, monkeypatch):
+    """/matrix?region= keeps the localities under a region; a long matrix comes in pages."""
+    text = _get(server + "/matrix?" + urllib.parse.urlencode({"region": "山东省"}))[2].decode("utf-8")
+    assert RUSHAN in text and "辽源市" not in text and "1 regions" in text
+    status, _, _ = _get(server + "/matrix?" + urllib.parse.urlencode({"region": "不存在的地方"}))
+    assert status == 404
+    from kg import server as srv
+    from kg.store import Store
+    monkeypatch.setattr(srv, "MATRIX_PAGE_ROWS", 2)
+    with Store.open(store, read_only=True) as s:
+        first, second, third = (srv.page_matrix(s, {"page": str(k)}) for k in (1, 2, 3))
+        monkeypatch.setattr(srv, "MATRIX_PAGE_ROWS", 200)
+        whole = srv.page_matrix(s)
+
+    def rows(page):
+        return re.findall(r'<tr><th><a href="/region/[^"]*">([^<]*)</a>', page)
+    assert len(rows(whole)) >= 4
+    assert rows(first) + rows(second) + rows(third) == rows(whole) and len(rows(first)) == 2
+    assert 'href="/matrix?page=2"' in first and "<b>2</b>" in second
+
+
 def test_graph_page(server):
     import importlib.util
     status, _, body = _get(server + "/graph")
