@@ -203,13 +203,14 @@ def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
 
 
 def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True,
-          quotes: bool = True):
+          quotes: bool | int = True):
     """Audit a region (name or code) against its requirement sets, or every region (region=None).
 
     Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
     kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
-    quotes=False (every region only) leaves out the texts of the evidence sentences, keeping
-    their IRIs: for a matrix of statuses, where reading ~10^5 texts would be most of the work.
+    quotes (every region only): the texts of all evidence sentences (True), of none (False:
+    their IRIs only, for a matrix of statuses, where reading ~10^5 texts would be most of the
+    work), or of the first n of each row.
     `store` may be a kg.query.Endpoint: the records then go to the server (Graph Store PUT).
     """
     from . import audit as _audit

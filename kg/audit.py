@@ -275,12 +275,13 @@ def _report(loc, chosen, notes, reported, localities) -> AuditReport:
 TEXT_BATCH = 2_000
 
 
-def quote_evidence(store, reports) -> None:
-    """Fill in the text ("sentence") of every evidence sentence of `reports`, in place."""
+def quote_evidence(store, reports, per_row: int | None = None) -> None:
+    """Fill in the text ("sentence") of the evidence sentences of `reports`, in place: all of
+    them, or the first `per_row` of each row."""
     pending: dict[str, list] = {}
     for rep in reports:
         for r in rep.rows:
-            for e in r.evidence:
+            for e in r.evidence[:per_row]:
                 if e["sentence"] is None:
                     pending.setdefault(e["iri"], []).append(e)
     for sentence, text in _sentence_texts(store, {s: found[0]["doc"] for s, found in pending.items()}):
@@ -324,11 +325,12 @@ def audit(store, region: str, against: str = "applicable", *, write: bool = True
 
 
 def audit_all(store, against: str = "applicable", *, write: bool = True,
-              quotes: bool = True) -> list[AuditReport]:
+              quotes: bool | int = True) -> list[AuditReport]:
     """Every locality with documents × its requirements, from its documents' assertion indexes.
 
-    quotes=False leaves the evidence texts out ("sentence" None; the sentence IRIs are there):
-    for outputs that show statuses and counts only, such as the matrix table."""
+    quotes: which evidence sentences get their text read — all (True), none (False: "sentence"
+    is None, the IRIs are there; for the matrix of statuses) or the first n of each row (the
+    CSV shows one)."""
     with _gc_paused():
         return _audit_all(store, against, write=write, quotes=quotes)
 
@@ -363,8 +365,8 @@ def _audit_all(store, against, *, write, quotes):
         chosen, notes = choose_sets(store, loc, against, sets)
         reports.append(_report(loc, chosen, notes, _reports_by_requirement(mine, broader),
                                _localities(mine)))
-    if quotes:
-        quote_evidence(store, reports)
+    if quotes is not False:
+        quote_evidence(store, reports, None if quotes is True else quotes)
     if write:
         write_records(store, reports, replace_all=True)
     return reports

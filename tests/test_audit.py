@@ -160,6 +160,15 @@ def test_all_matrix(store_dir, tmp_path):
     assert run(store_dir, "--all", "--format", "html", "-o", str(out)).exit_code == 0
     page = out.read_text(encoding="utf-8")
     assert 'class="cell st-implemented"' in page and 'href="#371083-' in page
+    # the CSV quotes each row's first evidence sentence (and reads no other)
+    import csv
+    import io
+    result = run(store_dir, "--all", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    quoted = [r for r in rows if int(r["evidence_count"])]
+    assert quoted and all(r["first_evidence"].strip() for r in quoted)
+    assert all(not r["first_evidence"] for r in rows if not int(r["evidence_count"]))
 
 
 def test_all_agrees_with_each_region_and_quotes_the_source(store_dir):
