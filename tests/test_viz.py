@@ -18,7 +18,9 @@ from click.testing import CliRunner
 from kg import viz
 from kg.cli import main
 
-from conftest import CORPUS
+from conftest import CORPUS, ROOT
+
+DOCS = ROOT / "tests" / "docs"
 
 HOSTILE = """杭州市西湖区司法局2023年法治政府建设年度报告
 2023年,区司法局坚持以习近平法治思想为指导,扎实推进法治政府建设,现将有关情况报告如下:
@@ -133,6 +135,75 @@ def test_region_filter(work):
     names = labels(text)
     assert {"乳山市", "威海市", "山东省"} <= names
     assert "辽源市" not in names and "江北区" not in names
+
+
+# Mechanisms and roles summarize the graph that was read (localities reporting, organizations
+# holding, their quotes): in a region's graph, the region's. Every other node and edge is the same.
+SUMMARY_ATTRS = {"mechanism": ("tip", "quotes", "localities"), "role": ("tip",)}
+
+
+def _page_data(H):
+    text = viz.render(H, viz.layout(H))
+    nodes = [{k: v for k, v in n.items() if not (k == "title" and n["kind"] in SUMMARY_ATTRS)}
+             for n in data(text, "nodes")]
+    return nodes, data(text, "edges")
+
+
+@pytest.fixture(scope="module")
+def docs_work(tmp_path_factory):
+    """The documents of tests/docs (a province's own report above a district's, a notice of a
+    prefecture, a township, a report without locality) and a district report under that
+    prefecture: what the bundled corpus lacks for a region's parent chain."""
+    root = tmp_path_factory.mktemp("viz-docs")
+    corpus = root / "docs"
+    shutil.copytree(DOCS, corpus)
+    (corpus / "910_wuhou.txt").write_text(re.sub(r"<[^>]*>", "", HOSTILE).replace("杭州市西湖区", "成都市武侯区"),
+                                          encoding="utf-8")
+    store = root / "store"
+    result = CliRunner().invoke(main, ["build", str(corpus), "--store", str(store), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return root, str(store)
+
+
+@pytest.mark.parametrize("built, region", [
+    ("work", "乳山市"), ("work", "威海市"), ("work", "山东省"), ("work", "吉林省"), ("work", "香格里拉市"),
+    ("work", "杭州市"),
+    ("docs_work", "天河区"), ("docs_work", "武侯区"), ("docs_work", "成都市"), ("docs_work", "诸暨市"),
+    ("docs_work", "浙江省")])
+def test_region_graph_is_read_from_the_region(request, built, region):
+    """The region's graph read through viz-region-*.rq gives the page the whole graph gives."""
+    from kg import api
+    with api.open_store(request.getfixturevalue(built)[1], read_only=True) as store:
+        whole = viz.build_graph(store)
+        rid = viz.resolve_region(region)
+        scoped = viz.build_graph(store, rid)
+        m01 = viz.resolve_mechanism(store, "三项制度")
+    assert scoped.number_of_nodes() < whole.number_of_nodes()
+    for mechanisms, status, max_nodes in ((None, None, viz.DEFAULT_MAX_NODES), (None, "implemented", None),
+                                          (m01, None, None), (None, None, 12)):
+        try:
+            expected = viz.select(whole, rid, mechanisms, status, max_nodes)
+        except viz.VizError as e:
+            with pytest.raises(viz.VizError, match=re.escape(str(e))):
+                viz.select(scoped, rid, mechanisms, status, max_nodes)
+            continue
+        got = viz.select(scoped, rid, mechanisms, status, max_nodes)
+        assert list(got.nodes) == list(expected.nodes)
+        assert sorted(got.edges(keys=True)) == sorted(expected.edges(keys=True))
+        for u, v, k, d in expected.edges(keys=True, data=True):
+            assert got.edges[u, v, k] == d
+        for n, d in expected.nodes(data=True):
+            skip = SUMMARY_ATTRS.get(d["type"], ())
+            assert {k: v for k, v in got.nodes[n].items() if k not in skip} == \
+                {k: v for k, v in d.items() if k not in skip}, n
+        assert _page_data(got) == _page_data(expected)
+
+
+def test_region_graph_quotes_the_region(work):
+    text = make(work, "ruishan-tips.html", "--region", "乳山市").read_text(encoding="utf-8")
+    tips = [n.get("title", "") for n in data(text, "nodes") if n["kind"] == "mechanism"]
+    assert any("乳山市" in t for t in tips)
+    assert not any(place in t for t in tips for place in ("辽源市", "江北区", "福清市", "西湖区"))
 
 
 def test_status_filter(work):
