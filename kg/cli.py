@@ -311,7 +311,7 @@ def serve(store_path, host, port, allow_update, timeout, max_results, max_reques
 def viz(output, region, mechanism, status, max_nodes, store_path):
     """Write the graph as an interactive HTML page (offline; hover for evidence)."""
     from . import viz as _viz
-    with _open(store_path) as store:
+    with _open(store_path, read_only=True) as store:
         try:
             result = api.viz(store, output, region, mechanism, status, max_nodes)
         except _viz.VizError as e:

@@ -137,6 +137,14 @@ def test_region_filter(work):
     assert "辽源市" not in names and "江北区" not in names
 
 
+def test_viz_reads_a_store_a_build_is_writing(work):
+    """kg viz only reads: it runs while another process holds the store read-write."""
+    from kg import api
+    with api.open_store(work[1]):
+        text = make(work, "during-build.html", "--region", "乳山市").read_text(encoding="utf-8")
+    assert "乳山市" in labels(text)
+
+
 # Mechanisms and roles summarize the graph that was read (localities reporting, organizations
 # holding, their quotes): in a region's graph, the region's. Every other node and edge is the same.
 SUMMARY_ATTRS = {"mechanism": ("tip", "quotes", "localities"), "role": ("tip",)}
