@@ -3,8 +3,9 @@
 Data flows one way:
     queries/viz-*.rq rows → build_graph() (a networkx MultiDiGraph, typed nodes and edges; for
     --region only the region's part, from queries/viz-region-*.rq) → select() (region /
-    mechanism / status filters, --max-nodes) → layout() (precomputed positions) → render()
-    (pyvis page, made offline, with legend, search and status filter).
+    mechanism / status filters, --max-nodes) → cap_edges() (max_edges: the heaviest edges) →
+    layout() (precomputed positions) → render() (pyvis page, made offline, with legend, search
+    and status filter).
 
 Safety: every text that comes from a document (sentences, titles, names) is HTML-escaped before
 it enters a tooltip; vis.js shows string tooltips as text, so the page turns each escaped tooltip
@@ -60,6 +61,7 @@ MAX_QUOTES = 3
 QUOTE_CHARS = 90
 SMALL_GRAPH = 400          # up to this many nodes: force layout; above: radial layout
 DEFAULT_MAX_NODES = 2000
+DEFAULT_MAX_EDGES = 6000   # edges drawn at most: the whole of a 10,000-document store is a ~13 MB page
 
 
 class VizError(Exception):
@@ -72,10 +74,12 @@ class VizResult:
     nodes: int
     edges: int
     timings: dict = field(default_factory=dict)
+    left_out: int = 0           # edges among the drawn nodes that were not drawn (max_edges)
 
     def summary(self) -> str:
         t = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
-        return f"wrote {self.path}: {self.nodes} nodes, {self.edges} edges ({t})"
+        more = f", {self.left_out} lighter edges left out" if self.left_out else ""
+        return f"wrote {self.path}: {self.nodes} nodes, {self.edges} edges{more} ({t})"
 
 
 # ------------------------------------------------------------------ ids and text
@@ -233,12 +237,15 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
         e["docs"].setdefault(d, []).append(r.get("text"))
         e["how"].add(str(r.get("modality") or "obligation"))
 
+    weight = G.graph.setdefault("weight", {})
     for (loc, m, status), by_doc in implements.items():
         G.add_edge(loc, m, key=f"implements-{status}", rel="implements", status=status,
                    tip=_evidence_tip(G, loc, m, status, by_doc, docs))
+        weight[(loc, m, f"implements-{status}")] = (len(by_doc), sum(map(len, by_doc.values())))
     for (d, m), e in requires.items():
         G.add_edge(d, m, key="requires", rel="requires", status="required",
                    tip=_evidence_tip(G, d, m, "required", e["docs"], docs, how=sorted(e["how"])))
+        weight[(d, m, "requires")] = (len(e["docs"]), sum(map(len, e["docs"].values())))
         G.nodes[d]["mechanisms"].add(m)
 
     # organizations, the roles they hold, the locality they are in
@@ -276,6 +283,7 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
         for f, quotes in list(h["docs"].items())[:2]:
             tip += _quotes(quotes, 2) + f'<div class="src">— {_e(f)}</div>'
         G.add_edge(o, kn, key="holds_role", rel="holds_role", label=label, tip=tip)
+        weight[(o, kn, "holds_role")] = (len(h["docs"]), sum(map(len, h["docs"].values())))
 
     _node_tips(G)
     return G
@@ -446,7 +454,7 @@ def select(G: nx.MultiDiGraph, region: str | None = None, mechanisms: set | None
             nodes |= nx.descendants(_broader_view(G), n)
     if not nodes:
         raise VizError("the filters select nothing")
-    H = nx.MultiDiGraph()
+    H = nx.MultiDiGraph(weight=G.graph.get("weight", {}))
     H.add_nodes_from((n, G.nodes[n]) for n in sorted(nodes))     # an order that does not depend on G
     for u, v, k in keep_edges:
         H.add_edge(u, v, key=k, **G.edges[u, v, k])
@@ -457,6 +465,28 @@ def select(G: nx.MultiDiGraph, region: str | None = None, mechanisms: set | None
         ranked = sorted(H.nodes, key=lambda n: (-H.degree(n), n))[:max_nodes]
         H = H.subgraph(ranked).copy()
     return H
+
+
+STRUCTURAL = ("located_in", "broader")
+
+
+def cap_edges(G: nx.MultiDiGraph, max_edges: int | None = DEFAULT_MAX_EDGES) -> tuple[nx.MultiDiGraph, int]:
+    """G with at most `max_edges` edges, and how many were left out. The structural edges
+    (located in, broader: the trees the layout draws) are always kept; of the others
+    (implements, requires, holds role) the heaviest: most documents, then most evidence
+    sentences (ties by node ids). G itself when it has no more edges than that."""
+    if not max_edges or G.number_of_edges() <= max_edges:
+        return G, 0
+    weight = G.graph.get("weight", {})
+    edges = list(G.edges(keys=True))
+    structural = [e for e in edges if G.edges[e]["rel"] in STRUCTURAL]
+    others = sorted((e for e in edges if G.edges[e]["rel"] not in STRUCTURAL),
+                    key=lambda e: (tuple(-x for x in weight.get(e, (0, 0))), e))
+    keep = set(structural) | set(others[:max(0, max_edges - len(structural))])
+    H = nx.MultiDiGraph(**G.graph)
+    H.add_nodes_from(G.nodes(data=True))
+    H.add_edges_from((u, v, k, d) for u, v, k, d in G.edges(keys=True, data=True) if (u, v, k) in keep)
+    return H, G.number_of_edges() - H.number_of_edges()
 
 
 def _broader_view(G):
@@ -713,16 +743,19 @@ def _legend() -> str:
     return "".join(out)
 
 
-def _bar(title: str) -> str:
+def _bar(title: str, left_out: int = 0) -> str:
     opts = '<option value="">all statuses</option>' + "".join(
         f'<option value="{s}">{_e(s)}</option>' for s in STATUSES)
+    note = (f'<span id="kg-left-out" style="color:#a33;font-size:13px" title="the lightest edges (fewest documents and '
+            f'sentences) among the nodes drawn: max_edges">+ {left_out} lighter edges not drawn</span>'
+            if left_out else "")
     return (f'<div id="kg-bar"><h1>{_e(title)}</h1>'
             f'<input id="kg-search" type="search" placeholder="search: 乳山市, 法律顾问, M01 …" autocomplete="off">'
             f'<select id="kg-status" title="show edges of one status">{opts}</select>'
-            f'<span id="kg-info"></span></div>')
+            f'<span id="kg-info"></span>{note}</div>')
 
 
-def render(G, pos, title: str = "法治图谱") -> str:
+def render(G, pos, title: str = "法治图谱", left_out: int = 0) -> str:
     """The page's HTML: pyvis's template, offline, with legend, search and status filter."""
     net = network(G, pos)
     page = net.generate_html(notebook=False)
@@ -731,27 +764,30 @@ def render(G, pos, title: str = "法治图谱") -> str:
     page = page.replace("<html>", '<!DOCTYPE html>\n<html lang="zh">', 1)
     page = page.replace("<head>", f"<head>\n<title>{_e(title)}</title>", 1)
     page = page.replace("</head>", f"<style>{_CSS}</style>\n</head>", 1)
-    page = re.sub(r"<body>", lambda m: "<body>\n" + _bar(title) + _legend(), page, count=1)
+    page = re.sub(r"<body>", lambda m: "<body>\n" + _bar(title, left_out) + _legend(), page, count=1)
     idx = page.rfind("</body>")
     page = page[:idx] + f"<script>{_SCRIPT}</script>\n" + page[idx:]
     check_offline(page)
     return page
 
 
-def write(G, out, title: str = "法治图谱") -> VizResult:
-    """Lay out G, render it and write the page to `out`; returns what was written, with timings."""
+def write(G, out, title: str = "法治图谱", left_out: int = 0) -> VizResult:
+    """Lay out G, render it and write the page to `out`; returns what was written, with timings.
+    left_out: how many edges were not drawn (said on the page)."""
     t0 = time.perf_counter()
     pos = layout(G)
     t1 = time.perf_counter()
-    page = render(G, pos, title)
+    page = render(G, pos, title, left_out)
     with open(out, "w", encoding="utf-8") as f:
         f.write(page)
     t2 = time.perf_counter()
-    return VizResult(str(out), G.number_of_nodes(), G.number_of_edges(), {"layout": t1 - t0, "render": t2 - t1})
+    return VizResult(str(out), G.number_of_nodes(), G.number_of_edges(), {"layout": t1 - t0, "render": t2 - t1},
+                     left_out)
 
 
-def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DEFAULT_MAX_NODES) -> VizResult:
-    """Query the store, filter, lay out and write the page."""
+def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DEFAULT_MAX_NODES,
+              max_edges=DEFAULT_MAX_EDGES) -> VizResult:
+    """Query the store, filter, lay out and write the page (at most max_edges edges drawn)."""
     rid = resolve_region(region) if region else None
     t0 = time.perf_counter()
     G = build_graph(store, rid)
@@ -766,6 +802,7 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
         raise
     what = [f for f in (region, mechanism, status) if f]
     title = "法治图谱" + (" — " + " · ".join(what) if what else "")
-    result = write(H, out, title)
+    H, left_out = cap_edges(H, max_edges)
+    result = write(H, out, title, left_out)
     result.timings = {"query": t1 - t0, **result.timings}
     return result

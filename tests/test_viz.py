@@ -243,6 +243,30 @@ def test_max_nodes(work):
     assert len(nodes) == 20
 
 
+def test_max_edges_keeps_the_heaviest(work):
+    from kg import api
+    root, store = work
+    with api.open_store(store, read_only=True) as s:
+        H = viz.select(viz.build_graph(s))
+        capped, left_out = viz.cap_edges(H, 100)
+        result = viz.visualize(s, root / "capped.html", max_edges=100)
+        full = viz.visualize(s, root / "full.html")
+    assert full.left_out == 0 and full.edges == H.number_of_edges() > 100
+    assert "left out" not in full.summary()
+    assert "kg-left-out" not in (root / "full.html").read_text(encoding="utf-8")
+    assert capped.number_of_edges() == 100 == result.edges and left_out == H.number_of_edges() - 100
+    assert list(capped.nodes) == list(H.nodes)
+    structural = {e for e in H.edges(keys=True) if H.edges[e]["rel"] in ("located_in", "broader")}
+    assert structural <= set(capped.edges(keys=True))
+    weight = H.graph["weight"]
+    kept = [weight[e] for e in capped.edges(keys=True) if e not in structural]
+    dropped = [weight[e] for e in H.edges(keys=True) if e not in set(capped.edges(keys=True))]
+    assert min(kept) >= max(dropped)
+    assert f"{left_out} lighter edges left out" in result.summary()
+    text = (root / "capped.html").read_text(encoding="utf-8")
+    assert len(data(text, "edges")) == 100 and f"+ {left_out} lighter edges not drawn" in text
+
+
 def test_layout_precomputed(page):
     text = page.read_text(encoding="utf-8")
     assert options(text)["physics"]["enabled"] is False
