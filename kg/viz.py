@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from .rdf import KG, KGD, KGI, KGL, KGM, KGO
+from .rdf import KG, KGD, KGI, KGL, KGM, KGO, parse_assertion_index
 
 STATUSES = ("implemented", "planned", "weakness", "required")
 STATUS_COLOR = {"implemented": "#2e9d4a", "planned": "#f0a202", "weakness": "#d62728", "required": "#1f77b4"}
@@ -138,10 +138,6 @@ def _quotes(sentences, limit: int = MAX_QUOTES) -> str:
     return "".join(out)
 
 
-def _status_of(iri) -> str:
-    return _local(iri, KG).lower()
-
-
 def _level_of(iri) -> str:
     return _local(iri, KG)
 
@@ -153,7 +149,7 @@ def _rows(store, name, params=None):
     return api.query(store, name, params).to_dicts()
 
 
-def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
+def build_graph(store, region: str | None = None, quote_all: bool = True) -> nx.MultiDiGraph:
     """The graph of the store: typed nodes, edges with relation (and status).
 
     region: a locality node id (as resolve_region gives it). Then only the part that
@@ -164,6 +160,10 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
     the same attributes, from either graph; only the tooltips of mechanisms and roles differ, as
     they summarize the graph that was read (the localities that report a mechanism, with quotes;
     the organizations that hold a role).
+
+    The assertions come from the documents' kg:assertionIndex (queries viz-documents /
+    viz-region-documents: a row per document); their evidence texts are read by quote(), for
+    the whole graph (quote_all) or, as visualize() does, for the part of it that is drawn.
     """
     if region is None:
         def rows(name):
@@ -198,34 +198,36 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
         if r.get("broader") and mech_id(r["broader"]) in G:
             G.add_edge(mech_id(r["m"]), mech_id(r["broader"]), key="broader", rel="broader")
 
-    # assertions: locality → mechanism by status; requirement documents → mechanism
+    # assertions: locality → mechanism by status; requirement documents → mechanism. Read from
+    # the documents' assertion indexes (a row per document); the evidence is kept as groups of
+    # sentences (_Spans), whose texts quote() reads for the edges and mechanisms drawn.
     docs = {}
     implements: dict = {}
     requires: dict = {}
-    for r in rows("assertions"):
-        m = mech_id(r["m"])
-        if m not in G:
-            continue
-        status = _status_of(r["status"])
+    for r in rows("documents"):
         d = doc_id(r["doc"])
-        docs.setdefault(d, r)
-        text = r.get("text")
-        if str(r.get("doctype") or "") == "notice":
-            _add_requirement(G, d, r)
-            if status == "required":
-                requires.setdefault((d, m), {"docs": {}, "how": set()})
-                requires[(d, m)]["docs"].setdefault(d, []).append(text)
-                requires[(d, m)]["how"].add("required")
+        notice = str(r.get("doctype") or "") == "notice"
+        loc = loc_id(r["loc"]) if r.get("loc") else None
+        for notation, status, spans in parse_assertion_index(str(r["index"])):
+            m = "m:" + notation
+            if m not in G:
                 continue
-        if not r.get("loc") or loc_id(r["loc"]) not in G:
-            continue
-        loc = loc_id(r["loc"])
-        G.nodes[loc]["docs"].add(_file(r["source"]))
-        e = implements.setdefault((loc, m, status), {})
-        e.setdefault(d, []).append(text)
-        if text:
-            G.nodes[m]["quotes"].append((G.nodes[loc]["label"], _file(r["source"]), text))
-        G.nodes[m]["localities"].add(loc)
+            docs.setdefault(d, r)
+            group = _Spans(str(r["doc"]), tuple(spans))
+            if notice:
+                _add_requirement(G, d, r)
+                if status == "required":
+                    requires.setdefault((d, m), {"docs": {}, "how": set()})
+                    requires[(d, m)]["docs"].setdefault(d, []).append(group)
+                    requires[(d, m)]["how"].add("required")
+                    continue
+            if loc is None or loc not in G:
+                continue
+            G.nodes[loc]["docs"].add(_file(r["source"]))
+            e = implements.setdefault((loc, m, status), {})
+            e.setdefault(d, []).append(group)
+            G.nodes[m]["quotes"].append((G.nodes[loc]["label"], _file(r["source"]), group))
+            G.nodes[m]["localities"].add(loc)
     for r in rows("obligations"):
         m = mech_id(r["m"])
         if m not in G:
@@ -238,14 +240,17 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
         e["how"].add(str(r.get("modality") or "obligation"))
 
     weight = G.graph.setdefault("weight", {})
+    evidence = G.graph.setdefault("evidence", {})
+    G.graph["documents"] = docs
     for (loc, m, status), by_doc in implements.items():
-        G.add_edge(loc, m, key=f"implements-{status}", rel="implements", status=status,
-                   tip=_evidence_tip(G, loc, m, status, by_doc, docs))
-        weight[(loc, m, f"implements-{status}")] = (len(by_doc), sum(map(len, by_doc.values())))
+        k = f"implements-{status}"
+        G.add_edge(loc, m, key=k, rel="implements", status=status)
+        evidence[(loc, m, k)] = (status, by_doc, ())
+        weight[(loc, m, k)] = (len(by_doc), sum(_n(x) for texts in by_doc.values() for x in texts))
     for (d, m), e in requires.items():
-        G.add_edge(d, m, key="requires", rel="requires", status="required",
-                   tip=_evidence_tip(G, d, m, "required", e["docs"], docs, how=sorted(e["how"])))
-        weight[(d, m, "requires")] = (len(e["docs"]), sum(map(len, e["docs"].values())))
+        G.add_edge(d, m, key="requires", rel="requires", status="required")
+        evidence[(d, m, "requires")] = ("required", e["docs"], tuple(sorted(e["how"])))
+        weight[(d, m, "requires")] = (len(e["docs"]), sum(_n(x) for texts in e["docs"].values() for x in texts))
         G.nodes[d]["mechanisms"].add(m)
 
     # organizations, the roles they hold, the locality they are in
@@ -286,7 +291,79 @@ def build_graph(store, region: str | None = None) -> nx.MultiDiGraph:
         weight[(o, kn, "holds_role")] = (len(h["docs"]), sum(map(len, h["docs"].values())))
 
     _node_tips(G)
+    if quote_all:
+        quote(store, G)
     return G
+
+
+@dataclass(frozen=True)
+class _Spans:
+    """The evidence sentences of one assertion of one document: its graph's IRI and the
+    sentences' source offsets (their IRIs are `<doc>#char=start,end`)."""
+    doc: str
+    spans: tuple
+
+    def iris(self):
+        return [f"{self.doc}#char={s},{e}" for s, e in self.spans]
+
+
+def _n(x) -> int:
+    return len(x.spans) if isinstance(x, _Spans) else 1
+
+
+def quote(store, G) -> None:
+    """Fill in the evidence tooltips of G's implements and requires edges and the quotes of its
+    mechanisms, in place, reading the texts of only the sentences they show: of an edge, those of
+    its first two documents; of a mechanism, those of its first reports up to MAX_QUOTES
+    distinct quotes. Each group of sentences reads as its distinct texts in text order (as one
+    row per sentence, ordered by text, did)."""
+    from .audit import _sentence_texts
+    texts: dict = {}
+
+    def read(groups):
+        graph_of = {i: g.doc for g in groups for i in g.iris() if i not in texts}
+        texts.update(_sentence_texts(store, graph_of))
+        for i in graph_of:
+            texts.setdefault(i, None)
+
+    def expand(items):
+        out = []
+        for x in items:
+            if isinstance(x, _Spans):
+                found = sorted({texts[i] for i in x.iris() if texts[i] is not None})
+                out.extend(found or [None])
+            else:
+                out.append(x)
+        return out
+
+    if G.graph.get("quoted"):
+        return
+    G.graph["quoted"] = True
+    evidence = G.graph.get("evidence", {})
+    docs = G.graph.get("documents", {})
+    drawn = [(e, evidence[e]) for e in G.edges(keys=True) if e in evidence]
+    read([x for _, (_, by_doc, _) in drawn for items in list(by_doc.values())[:2] for x in items
+          if isinstance(x, _Spans)])
+    for (u, v, k), (status, by_doc, how) in drawn:
+        shown = {d: (expand(items) if i < 2 else []) for i, (d, items) in enumerate(by_doc.items())}
+        G.edges[u, v, k]["tip"] = _evidence_tip(G, u, v, status, shown, docs, how=how)
+    for n, d in G.nodes(data=True):
+        if d["type"] != "mechanism" or not d.get("quotes"):
+            continue
+        seen, i, refs = [], 0, d["quotes"]
+        while i < len(refs) and len(seen) < MAX_QUOTES:
+            chunk = refs[i:i + MAX_QUOTES]
+            read([g for _, _, g in chunk if isinstance(g, _Spans)])
+            for place, f, g in chunk:
+                for text in expand([g]):
+                    if text is None or len(seen) >= MAX_QUOTES:
+                        continue
+                    s = _short(text)
+                    if s not in [x[2] for x in seen]:
+                        seen.append((place, f, s))
+            i += MAX_QUOTES
+        d["tip"] = d["tip"] + "".join(f'<div class="q">“{_e(s)}”</div><div class="src">— {_e(place)}, {_e(f)}</div>'
+                                      for place, f, s in seen)
 
 
 def _num(v) -> str:
@@ -344,15 +421,7 @@ def _node_tips(G):
                 tip += f'<div class="src">{_e(_short(d["alts"].replace("|", "、"), 60))}</div>'
             if d.get("localities"):
                 tip += f"<div>reported by {len(d['localities'])} localit{'y' if len(d['localities']) == 1 else 'ies'}</div>"
-            seen = []
-            for place, f, text in d.get("quotes", []):
-                if len(seen) >= MAX_QUOTES:
-                    break
-                s = _short(text)
-                if s not in [x[2] for x in seen]:
-                    seen.append((place, f, s))
-            for place, f, s in seen:
-                tip += f'<div class="q">“{_e(s)}”</div><div class="src">— {_e(place)}, {_e(f)}</div>'
+            # the quotes: quote()
         elif t == "organization":
             how = "document organ" if "organ" in d.get("how", ()) else "named body"
             tip = (f"<b>{_e(d['label'])}</b> <span class=\"src\">{_e(how)}</span>"
@@ -454,7 +523,7 @@ def select(G: nx.MultiDiGraph, region: str | None = None, mechanisms: set | None
             nodes |= nx.descendants(_broader_view(G), n)
     if not nodes:
         raise VizError("the filters select nothing")
-    H = nx.MultiDiGraph(weight=G.graph.get("weight", {}))
+    H = nx.MultiDiGraph(**G.graph)       # weights and evidence, for cap_edges() and quote()
     H.add_nodes_from((n, G.nodes[n]) for n in sorted(nodes))     # an order that does not depend on G
     for u, v, k in keep_edges:
         H.add_edge(u, v, key=k, **G.edges[u, v, k])
@@ -790,7 +859,7 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     """Query the store, filter, lay out and write the page (at most max_edges edges drawn)."""
     rid = resolve_region(region) if region else None
     t0 = time.perf_counter()
-    G = build_graph(store, rid)
+    G = build_graph(store, rid, quote_all=False)
     t1 = time.perf_counter()
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
     try:
@@ -803,6 +872,9 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     what = [f for f in (region, mechanism, status) if f]
     title = "法治图谱" + (" — " + " · ".join(what) if what else "")
     H, left_out = cap_edges(H, max_edges)
+    t2 = time.perf_counter()
+    quote(store, H)
+    t3 = time.perf_counter()
     result = write(H, out, title, left_out)
-    result.timings = {"query": t1 - t0, **result.timings}
+    result.timings = {"query": t1 - t0, "select": t2 - t1, "quotes": t3 - t2, **result.timings}
     return result
