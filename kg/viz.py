@@ -4,7 +4,7 @@ Data flows one way:
     queries/viz-*.rq rows → build_graph() (a networkx MultiDiGraph, typed nodes and edges; for
     --region only the region's part, from queries/viz-region-*.rq) → select() (region /
     mechanism / status filters, --max-nodes) → cap_edges() (max_edges: the heaviest edges) →
-    layout() (precomputed positions) → render() (pyvis page, made offline, with legend, search
+    quote() (the evidence texts of what is drawn) → layout() (precomputed positions) → render() (pyvis page, made offline, with legend, search
     and status filter).
 
 Safety: every text that comes from a document (sentences, titles, names) is HTML-escaped before
@@ -253,13 +253,9 @@ def build_graph(store, region: str | None = None, quote_all: bool = True) -> nx.
         weight[(d, m, "requires")] = (len(e["docs"]), sum(_n(x) for texts in e["docs"].values() for x in texts))
         G.nodes[d]["mechanisms"].add(m)
 
-    # organizations, the roles they hold, the locality they are in
-    kinds = {}
-    kind_quotes: dict = {}
-    for r in rows("institutions"):
-        kinds.setdefault(str(r["kind"]), r)
-        if r.get("text"):
-            kind_quotes.setdefault((str(r["kind"]), str(r["doc"])), []).append(r["text"])
+    # organizations, the roles they hold, the locality they are in. A role's tooltip quotes
+    # the posts of its kind in the organization's first documents: quote() reads them.
+    kinds = {str(r["kind"]): r for r in _rows(store, "viz-institutions")}    # a few: never scoped
     holds: dict = {}
     for r in rows("organizations"):
         o = org_id(r["org"])
@@ -279,16 +275,13 @@ def build_graph(store, region: str | None = None, quote_all: bool = True) -> nx.
             h = holds.setdefault((o, kn), {"count": None, "docs": {}})
             if r.get("count") is not None:
                 h["count"] = max(h["count"] or 0, float(r["count"]))
-            h["docs"].setdefault(_file(r["source"]), kind_quotes.get((k, str(r["doc"])), []))
+            h["docs"].setdefault(_file(r["source"]), f'{r["doc"]}#post-{_local(k, KGI)}')
     for (o, kn), h in holds.items():
         count = h["count"]
         label = _num(count) if count is not None else ""
-        tip = (f"<b>{_e(G.nodes[o]['label'])}</b> holds <b>{_e(G.nodes[kn]['label'])}</b>"
-               + (f" × {_e(label)}" if label else ""))
-        for f, quotes in list(h["docs"].items())[:2]:
-            tip += _quotes(quotes, 2) + f'<div class="src">— {_e(f)}</div>'
-        G.add_edge(o, kn, key="holds_role", rel="holds_role", label=label, tip=tip)
-        weight[(o, kn, "holds_role")] = (len(h["docs"]), sum(map(len, h["docs"].values())))
+        G.add_edge(o, kn, key="holds_role", rel="holds_role", label=label)
+        evidence[(o, kn, "holds_role")] = (None, h["docs"], ())
+        weight[(o, kn, "holds_role")] = (len(h["docs"]), 0)
 
     _node_tips(G)
     if quote_all:
@@ -305,6 +298,44 @@ class _Spans:
 
     def iris(self):
         return [f"{self.doc}#char={s},{e}" for s, e in self.spans]
+
+
+@dataclass(frozen=True)
+class _Sentences:
+    """Evidence sentences of one document named by their IRIs."""
+    doc: str
+    sentences: tuple
+
+    def iris(self):
+        return list(self.sentences)
+
+
+def _post_evidence(store, graph_of: dict[str, str]) -> dict[str, list[str]]:
+    """post IRI → the IRIs of its evidence sentences, each post read in its document's graph
+    (`graph_of`: post → document): index look-ups in the embedded store, else
+    queries/viz-post-evidence.rq bound to a table of posts."""
+    from pyoxigraph import NamedNode
+    from . import query
+    from .store import Store
+    out: dict = {}
+    if isinstance(store, Store):
+        evidence = NamedNode(KG + "evidence")
+
+        def read(o):
+            return [(p, q.object.value) for p, g in graph_of.items()
+                    for q in o.quads_for_pattern(NamedNode(p), evidence, None, NamedNode(g))]
+        pairs = store.read(read)
+    else:
+        sparql = query.load_query("viz-post-evidence").text
+        posts = sorted(graph_of)
+        pairs = []
+        for i in range(0, len(posts), 2000):
+            table = [(NamedNode(graph_of[p]), NamedNode(p)) for p in posts[i:i + 2000]]
+            pairs += [(str(p), str(s)) for p, s in
+                      query.run_query(store, query.bind_table(sparql, ("doc", "post"), table)).rows]
+    for p, sentence in pairs:
+        out.setdefault(p, []).append(sentence)
+    return out
 
 
 def _n(x) -> int:
@@ -342,8 +373,21 @@ def quote(store, G) -> None:
     evidence = G.graph.get("evidence", {})
     docs = G.graph.get("documents", {})
     drawn = [(e, evidence[e]) for e in G.edges(keys=True) if e in evidence]
+    holds = [(e, x) for e, x in drawn if e[2] == "holds_role"]
+    drawn = [(e, x) for e, x in drawn if e[2] != "holds_role"]
     read([x for _, (_, by_doc, _) in drawn for items in list(by_doc.values())[:2] for x in items
           if isinstance(x, _Spans)])
+    posts = _post_evidence(store, {p: p.split("#", 1)[0] for _, (_, by_file, _) in holds
+                                   for p in list(by_file.values())[:2]})
+    read([_Sentences(p.split("#", 1)[0], tuple(s)) for p, s in posts.items()])
+    for (u, v, k), (_, by_file, _) in holds:
+        label = G.edges[u, v, k].get("label")
+        tip = (f"<b>{_e(G.nodes[u]['label'])}</b> holds <b>{_e(G.nodes[v]['label'])}</b>"
+               + (f" × {_e(label)}" if label else ""))
+        for f, p in list(by_file.items())[:2]:
+            quotes = sorted({texts[i] for i in posts.get(p, ()) if texts[i]})
+            tip += _quotes(quotes, 2) + f'<div class="src">— {_e(f)}</div>'
+        G.edges[u, v, k]["tip"] = tip
     for (u, v, k), (status, by_doc, how) in drawn:
         shown = {d: (expand(items) if i < 2 else []) for i, (d, items) in enumerate(by_doc.items())}
         G.edges[u, v, k]["tip"] = _evidence_tip(G, u, v, status, shown, docs, how=how)

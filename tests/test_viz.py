@@ -267,6 +267,24 @@ def test_max_edges_keeps_the_heaviest(work):
     assert len(data(text, "edges")) == 100 and f"+ {left_out} lighter edges not drawn" in text
 
 
+def test_quotes_read_for_what_is_drawn(work):
+    """Evidence texts read for the drawn part only (quote() after cap_edges) are those the whole
+    graph quotes; role tooltips quote the posts' sentences."""
+    from kg import api
+    with api.open_store(work[1], read_only=True) as s:
+        whole = viz.build_graph(s)
+        capped, _ = viz.cap_edges(viz.select(viz.build_graph(s, quote_all=False)), 120)
+        assert not any("tip" in d for _, _, d in capped.edges(data=True) if d["rel"] != "located_in"
+                       and d["rel"] != "broader")
+        viz.quote(s, capped)
+    for u, v, k, d in capped.edges(keys=True, data=True):
+        assert d == whole.edges[u, v, k]
+    for n, d in capped.nodes(data=True):
+        assert d["tip"] == whole.nodes[n]["tip"]
+    holds = [d["tip"] for _, _, d in whole.edges(data=True) if d["rel"] == "holds_role"]
+    assert holds and all('class="q"' in t for t in holds)
+
+
 def test_layout_precomputed(page):
     text = page.read_text(encoding="utf-8")
     assert options(text)["physics"]["enabled"] is False
