@@ -242,15 +242,17 @@ def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, allow_update
     server.serve(cfg, ready=ready)
 
 
-def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000):
+def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000,
+        max_edges=6000):
     """Write the graph as an interactive, self-contained HTML page to `out`.
 
     region: name or code (localities under it); mechanism: notation or label (narrower
     included); status: implemented, planned, weakness or required; max_nodes: keep the
-    highest-degree nodes. Returns a kg.viz.VizResult. Raises kg.viz.VizError.
+    highest-degree nodes; max_edges: draw at most that many edges, the heaviest (None: all).
+    Returns a kg.viz.VizResult. Raises kg.viz.VizError.
     """
     from . import viz as _viz
     if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
         with open_store(store, read_only=True) as s:
-            return _viz.visualize(s, out, region, mechanism, status, max_nodes)
-    return _viz.visualize(store, out, region, mechanism, status, max_nodes)
+            return _viz.visualize(s, out, region, mechanism, status, max_nodes, max_edges)
+    return _viz.visualize(store, out, region, mechanism, status, max_nodes, max_edges)

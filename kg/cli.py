@@ -307,13 +307,15 @@ def serve(store_path, host, port, allow_update, timeout, max_results, max_reques
               help="Only assertion edges of this status.")
 @click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
               help="Keep the highest-degree nodes.")
+@click.option("--max-edges", type=click.IntRange(1), default=6000, show_default=True,
+              help="Draw at most this many edges: the heaviest (most documents, then sentences).")
 @store_option
-def viz(output, region, mechanism, status, max_nodes, store_path):
+def viz(output, region, mechanism, status, max_nodes, max_edges, store_path):
     """Write the graph as an interactive HTML page (offline; hover for evidence)."""
     from . import viz as _viz
     with _open(store_path, read_only=True) as store:
         try:
-            result = api.viz(store, output, region, mechanism, status, max_nodes)
+            result = api.viz(store, output, region, mechanism, status, max_nodes, max_edges)
         except _viz.VizError as e:
             _fail(str(e))
     click.echo(result.summary())

@@ -265,6 +265,8 @@ def test_max_edges_keeps_the_heaviest(work):
     assert f"{left_out} lighter edges left out" in result.summary()
     text = (root / "capped.html").read_text(encoding="utf-8")
     assert len(data(text, "edges")) == 100 and f"+ {left_out} lighter edges not drawn" in text
+    cli = make(work, "capped-cli.html", "--max-edges", "100").read_text(encoding="utf-8")
+    assert len(data(cli, "edges")) == 100
 
 
 def test_quotes_read_for_what_is_drawn(work):
