@@ -311,16 +311,8 @@ class Store:
 
     def replace_graph(self, graph_iri: str, triples: Iterable[Any]) -> int:
         """Atomically replace a non-document graph (ontology, audit records) with `triples`."""
-        ops: list[str] = []
         graph = _named(graph_iri)
-        body = _triples_text(triples, graph)   # built before anything is written
-        ops.append(f"DROP SILENT GRAPH {graph}")
-        ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {graph} {_MODIFIED} ?m }} }}")
-        ops.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}}\n"
-                   f"GRAPH {_CATALOG} {{ {graph} {_MODIFIED} {_now()} }} }}")
-        with self._lock:
-            self._update(" ;\n".join(ops))
-        return body.count("\n")
+        return self._rewrite(graph, [f"DROP SILENT GRAPH {graph}"], triples)
 
     def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
                          triples: Iterable[Any]) -> int:
@@ -330,15 +322,18 @@ class Store:
         For graphs of records keyed by what they describe (the audit records of some regions):
         the cost follows the records replaced, not the size of the graph."""
         graph = _named(graph_iri)
-        body = _triples_text(triples, graph)
         keys = " ".join(str(to_oxigraph(v)) for v in values)
-        ops = []
-        if keys:
-            ops.append(f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ "
-                       f"VALUES ?k {{ {keys} }} ?s {_named(key)} ?k ; ?p ?o }} }}")
-        ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {graph} {_MODIFIED} ?m }} }}")
-        ops.append(f"INSERT DATA {{ GRAPH {graph} {{\n{body}}}\n"
-                   f"GRAPH {_CATALOG} {{ {graph} {_MODIFIED} {_now()} }} }}")
+        deletes = [f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ "
+                   f"VALUES ?k {{ {keys} }} ?s {_named(key)} ?k ; ?p ?o }} }}"] if keys else []
+        return self._rewrite(graph, deletes, triples)
+
+    def _rewrite(self, graph: ox.NamedNode, deletes: list[str], triples: Iterable[Any]) -> int:
+        """One UPDATE: `deletes`, then `triples` added to `graph`, its modified stamp renewed."""
+        body = _triples_text(triples, graph)   # built before anything is written
+        ops = deletes + [
+            f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {graph} {_MODIFIED} ?m }} }}",
+            f"INSERT DATA {{ GRAPH {graph} {{\n{body}}}\n"
+            f"GRAPH {_CATALOG} {{ {graph} {_MODIFIED} {_now()} }} }}"]
         with self._lock:
             self._update(" ;\n".join(ops))
         return body.count("\n")
