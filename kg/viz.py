@@ -575,8 +575,14 @@ def select(G: nx.MultiDiGraph, region: str | None = None, mechanisms: set | None
         if d["rel"] in ("located_in", "broader", "holds_role") and u in nodes and v in nodes:
             H.add_edge(u, v, key=k, **d)
     if max_nodes and H.number_of_nodes() > max_nodes:
-        ranked = sorted(H.nodes, key=lambda n: (-H.degree(n), n))[:max_nodes]
-        H = H.subgraph(ranked).copy()
+        keep = set(sorted(H.nodes, key=lambda n: (-H.degree(n), n))[:max_nodes])
+        # not H.subgraph(keep): its nodes come in the set's order, which string hashing makes
+        # differ from run to run, and with them the page's layout and edge ids
+        K = nx.MultiDiGraph(**H.graph)
+        K.add_nodes_from((n, dict(d)) for n, d in H.nodes(data=True) if n in keep)
+        K.add_edges_from((u, v, k, dict(d)) for u, v, k, d in H.edges(keys=True, data=True)
+                         if u in keep and v in keep)
+        H = K
     return H
 
 

@@ -287,6 +287,20 @@ def test_quotes_read_for_what_is_drawn(work):
     assert holds and all('class="q"' in t for t in holds)
 
 
+def test_max_nodes_cut_does_not_depend_on_string_hashing(work):
+    """The nodes and edges kept by --max-nodes come in the same order in every process (Python
+    salts string hashes per process), so the page and its layout are the same run after run."""
+    import subprocess
+    import sys
+    code = ("import sys; from kg import api, viz\n"
+            "with api.open_store(sys.argv[1], read_only=True) as s:\n"
+            "    H = viz.select(viz.build_graph(s), max_nodes=20)\n"
+            "    print(list(H.nodes), list(H.edges(keys=True)))\n")
+    outs = {subprocess.run([sys.executable, "-c", code, work[1]], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2", "3")}
+    assert len(outs) == 1 and "[]" not in outs.pop()
+
+
 def test_layout_precomputed(page):
     text = page.read_text(encoding="utf-8")
     assert options(text)["physics"]["enabled"] is False
