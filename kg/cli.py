@@ -236,7 +236,7 @@ def validate(document, store_path):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @click.option("--record/--no-record", default=None,
               help="Write the results to the audit graph as kg:AuditRecords (default: for a REGION "
-                   "yes; for --all no, as at 10,000 documents that is ~800,000 triples and a minute).")
+                   "yes; for --all no, as at 10,000 documents that is ~835,000 triples and ~2 minutes).")
 @store_option
 @endpoint_options
 def audit(region, all_, against, fmt, output, record, store_path, endpoint, update_url, store_url):
