@@ -152,7 +152,7 @@ def kg_latencies(store_path: Path, files: list[Path], repeats: int, timeout: flo
     province = county.parents[0][1] if county.parents else county.name
     sensible = {"locality": county.name, "mechanism": "三项制度",
                 "target": f"<https://w3id.org/fazhi-kg/locality/{county.code}>"}
-    with Store.open(store_path, read_only=True) as store:   # an evidence sentence, for audit-texts
+    with Store.open(store_path, read_only=True) as store:   # an evidence sentence, for sentence-texts
         doc, sentence = api.query(store, "SELECT ?doc ?s WHERE { GRAPH ?doc { ?a kg:evidence ?s } } "
                                          "LIMIT 1").rows[0]
     sensible.update(doc=f"<{doc}>", sentence=f"<{sentence}>")

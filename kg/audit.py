@@ -271,10 +271,6 @@ def _report(loc, chosen, notes, reported, localities) -> AuditReport:
                        _rows_for(loc, chosen, reported, localities), sub)
 
 
-# Evidence texts are read this many sentences per request (a VALUES table).
-TEXT_BATCH = 2_000
-
-
 def quote_evidence(store, reports, per_row: int | None = None) -> None:
     """Fill in the text ("sentence") of the evidence sentences of `reports`, in place: all of
     them, or the first `per_row` of each row."""
@@ -284,30 +280,10 @@ def quote_evidence(store, reports, per_row: int | None = None) -> None:
             for e in r.evidence[:per_row]:
                 if e["sentence"] is None:
                     pending.setdefault(e["iri"], []).append(e)
-    for sentence, text in _sentence_texts(store, {s: found[0]["doc"] for s, found in pending.items()}):
+    from .query import sentence_texts
+    for sentence, text in sentence_texts(store, {s: found[0]["doc"] for s, found in pending.items()}):
         for e in pending[sentence]:
             e["sentence"] = text
-
-
-def _sentence_texts(store, graph_of: dict[str, str]):
-    """(sentence IRI, kg:text) of each sentence, read in its document's graph: by index look-ups
-    in the embedded store (~40% faster than the same through SPARQL), else through
-    queries/audit-texts.rq bound to a table of TEXT_BATCH sentences per request."""
-    from . import query
-    from .store import Store
-    if isinstance(store, Store):
-        text = kg("text")
-
-        def read(o):
-            return [(s, q.object.value) for s, g in graph_of.items()
-                    for q in o.quads_for_pattern(NamedNode(s), text, None, NamedNode(g))]
-        yield from store.read(read)
-        return
-    sparql = query.load_query("audit-texts").text
-    iris = sorted(graph_of)
-    for i in range(0, len(iris), TEXT_BATCH):
-        table = [(NamedNode(graph_of[s]), NamedNode(s)) for s in iris[i:i + TEXT_BATCH]]
-        yield from query.run_query(store, query.bind_table(sparql, ("doc", "sentence"), table)).rows
 
 
 def audit(store, region: str, against: str = "applicable", *, write: bool = True) -> AuditReport:

@@ -545,6 +545,31 @@ def run_query(target: Union[Store, "Endpoint", ox.Store], sparql: Union[str, Nam
         raise QueryError(f"SPARQL syntax error: {_unshift(str(e), prepared, text)}") from e
 
 
+# Sentence texts are read this many sentences per request from an endpoint (a VALUES table).
+TEXT_BATCH = 2_000
+
+
+def sentence_texts(target: Union[Store, "Endpoint"], graph_of: Mapping[str, str]):
+    """Yield (sentence IRI, kg:text) of each sentence IRI in `graph_of`, read in its document's
+    graph (`graph_of[iri]`): by index look-ups in the embedded store (~40% faster than the same
+    through SPARQL), else through queries/sentence-texts.rq bound to a table of sentences.
+    For what quotes evidence (the audit, the graph view's tooltips): texts are read last, only
+    for the sentences shown."""
+    if isinstance(target, Store):
+        text = ox.NamedNode(PREFIXES["kg"] + "text")
+
+        def read(o: ox.Store) -> list:
+            return [(s, q.object.value) for s, g in graph_of.items()
+                    for q in o.quads_for_pattern(ox.NamedNode(s), text, None, ox.NamedNode(g))]
+        yield from target.read(read)
+        return
+    sparql = load_query("sentence-texts").text
+    iris = sorted(graph_of)
+    for i in range(0, len(iris), TEXT_BATCH):
+        table = [(ox.NamedNode(graph_of[s]), ox.NamedNode(s)) for s in iris[i:i + TEXT_BATCH]]
+        yield from run_query(target, bind_table(sparql, ("doc", "sentence"), table)).rows
+
+
 _ORDER_BY = re.compile(r"ORDER\s+BY\b", re.IGNORECASE)
 _ORDER_KEYS = re.compile(r"\s*(?:(?P<dir>ASC|DESC)\s*\(\s*[?$](?P<v1>\w+)\s*\)|[?$](?P<v2>\w+))\s*",
                          re.IGNORECASE)

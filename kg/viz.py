@@ -348,12 +348,12 @@ def quote(store, G) -> None:
     its first two documents; of a mechanism, those of its first reports up to MAX_QUOTES
     distinct quotes. Each group of sentences reads as its distinct texts in text order (as one
     row per sentence, ordered by text, did)."""
-    from .audit import _sentence_texts
+    from .query import sentence_texts
     texts: dict = {}
 
     def read(groups):
         graph_of = {i: g.doc for g in groups for i in g.iris() if i not in texts}
-        texts.update(_sentence_texts(store, graph_of))
+        texts.update(sentence_texts(store, graph_of))
         for i in graph_of:
             texts.setdefault(i, None)
 
