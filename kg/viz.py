@@ -914,7 +914,7 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
     try:
         H = select(G, rid, mechs, status, max_nodes)
-    except VizError as e:
+    except VizError:
         if region and rid not in G:
             raise VizError(f"no document of {region} ({rid.split(':', 1)[1]}) or of any locality under it "
                            f"in the store") from None
