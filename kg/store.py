@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import io
+import itertools
 import os
 import threading
 import time
@@ -274,14 +275,15 @@ class Store:
         is all-or-nothing (so each document is too). Returns the number of triples written.
 
         `bulk=True` uses pyoxigraph's non-transactional bulk loader (~4× faster, see the module
-        doc): old graphs of these source files are dropped and a mark set in the catalog, then
-        the triples are loaded, then the catalog records are written and the mark removed. If
+        doc), in one streaming call: `batch` may be a generator, consumed as the loader goes. A
+        mark is set in the catalog, the triples are loaded, then in one request the graphs the
+        documents replace are dropped, the catalog records written and the mark removed. If
         that is interrupted, the documents loaded so far are not in the catalog (the next build
         writes them again) and the next read-write `open` finds the mark and drops their graphs.
         """
         docs = (d if isinstance(d, DocumentGraph) else DocumentGraph(*d) for d in batch)
         if bulk:
-            return self._bulk_replace(list(docs))
+            return self._bulk_replace(docs)
         total = 0
         pending: list[DocumentGraph] = []
         pending_size = 0
@@ -525,53 +527,111 @@ class Store:
             self._update(" ;\n".join(ops))
         return sum(b.count("\n") for b in bodies)
 
-    def _bulk_replace(self, docs: list[DocumentGraph]) -> int:
+    def _bulk_replace(self, docs: Iterable[DocumentGraph]) -> int:
+        """Stream `docs` through ONE call of pyoxigraph's bulk loader, then write their catalog.
+
+        One call for the whole stream, not one per batch: the loader sorts ~1M quads at a time
+        and builds their table files in its own threads while this thread (or the workers
+        feeding it) computes the next documents, and its compressed files are kept as they
+        are. At 10,000 documents, against calls of 100k quads: 70 s instead of 80, a store of
+        9.2× the input instead of 16×, for ~1.25 GB resident instead of ~0.3 (the loader's
+        batches; they do not grow with the corpus).
+
+        A document whose graph exists already (the same content rewritten) or comes twice is
+        not bulk-loaded, since the loader can only add: it is written atomically after the load.
+        The graphs these documents replace are dropped after the load, with the catalog write:
+        an interrupted load leaves the store as it was, plus graphs the catalog does not know.
+        """
+        if self.read_only:
+            raise StoreError("the store is open read-only")
         with self._lock:
-            previous = self._graphs_of(d.source_file for d in docs)
-            ops: list[str] = []
-            for doc in docs:
-                g = _named(doc.graph_iri)
-                for old, files in previous.items():
-                    if doc.source_file in files:
-                        ops += _drop_source_ops(_named(old), doc.source_file, files)
-                ops.append(f"DROP SILENT GRAPH {g}")
-                ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} ?p ?o }} }}")
-            ops.append(f"INSERT DATA {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} {_now()} }} }}")
-            self._update(" ;\n".join(ops))
+            present = {g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)}
+            self._update(f"INSERT DATA {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} {_now()} }} }}")
+            loaded: list[DocumentGraph] = []    # triples dropped: only the catalog is needed
+            later: list[DocumentGraph] = []
             count = 0
 
-            def quads() -> Iterator[ox.Quad]:
-                nonlocal count
-                for doc in docs:
-                    g = _named(doc.graph_iri)
-                    for t in doc.triples:
-                        count += 1
-                        # kg.rdf's quads are already in their graph: passed on as they are
-                        if type(t) is ox.Quad and t.graph_name == g:
-                            yield t
-                        else:
-                            s, p, o = _spo(t, g)
-                            yield ox.Quad(s, p, o, g)
+            def wanted(stream: Iterator[DocumentGraph]) -> Iterator[DocumentGraph]:
+                for doc in stream:
+                    doc = doc if isinstance(doc, DocumentGraph) else DocumentGraph(*doc)
+                    if doc.graph_iri in present:
+                        later.append(doc)
+                        continue
+                    present.add(doc.graph_iri)
+                    loaded.append(doc._replace(triples=()))
+                    yield doc
 
-            if self.read_only:
-                raise StoreError("the store is open read-only")
-            if all(isinstance(d.triples, (bytes, bytearray)) for d in docs):
-                # parsed and loaded in Rust: ~25% faster than Python quad objects
-                data = b"".join(d.triples for d in docs)
-                count = data.count(b"\n")
-                self._ox.bulk_load(data, format=ox.RdfFormat.N_QUADS)
-            else:
-                docs = [d._replace(triples=_triple_list(d.triples)) for d in docs]
+            stream = wanted(iter(docs))
+            first = next(stream, None)
+            if first is not None and isinstance(first.triples, (bytes, bytearray)):
+                # N-Quads from worker processes, parsed in Rust by the loader itself
+                def chunks() -> Iterator[bytes]:
+                    nonlocal count
+                    for doc in itertools.chain([first], stream):
+                        data = doc.triples if isinstance(doc.triples, (bytes, bytearray)) \
+                            else _nquads(doc.triples, _named(doc.graph_iri))
+                        count += data.count(b"\n")
+                        yield data
+                reader = io.BufferedReader(_ChunkReader(chunks()), buffer_size=1 << 20)
+                self._ox.bulk_load(reader, format=ox.RdfFormat.N_QUADS)
+            elif first is not None:
+                def quads() -> Iterator[ox.Quad]:
+                    nonlocal count
+                    for doc in itertools.chain([first], stream):
+                        g = _named(doc.graph_iri)
+                        for t in _triple_list(doc.triples) if isinstance(
+                                doc.triples, (bytes, bytearray)) else doc.triples:
+                            count += 1
+                            # kg.rdf's quads are already in their graph: passed on as they are
+                            if type(t) is ox.Quad and t.graph_name == g:
+                                yield t
+                            else:
+                                s, p, o = _spo(t, g)
+                                yield ox.Quad(s, p, o, g)
                 self._ox.bulk_extend(quads())
+
             # The catalog last: a document is only "there" once its triples all are.
+            previous = self._graphs_of(d.source_file for d in loaded)
             now = _now()
-            self._update(
-                f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }} ;\n"
-                "INSERT DATA { GRAPH " + str(_CATALOG) + " {\n" + "\n".join(
-                    f"{_named(d.graph_iri)} {_SOURCE_FILE} {ox.Literal(d.source_file)} ; "
-                    f"{_CONTENT_HASH} {ox.Literal(d.content_hash)} ; {_MODIFIED} {now} ."
-                    for d in docs) + "\n} }")
-            return count
+            ops: list[str] = []
+            records: list[str] = []
+            for doc in loaded:
+                g = _named(doc.graph_iri)
+                for old, files in previous.items():
+                    if old != doc.graph_iri and doc.source_file in files:
+                        ops += _drop_source_ops(_named(old), doc.source_file, files)
+                records.append(f"{g} {_SOURCE_FILE} {ox.Literal(doc.source_file)} ; "
+                               f"{_CONTENT_HASH} {ox.Literal(doc.content_hash)} ; {_MODIFIED} {now} .")
+            ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }}")
+            if records:
+                ops.append("INSERT DATA { GRAPH " + str(_CATALOG) + " {\n"
+                           + "\n".join(records) + "\n} }")
+            self._update(" ;\n".join(ops))
+        for doc in later:
+            count += self._replace_many([doc._replace(triples=_triple_list(doc.triples))])
+        return count
+
+
+class _ChunkReader(io.RawIOBase):
+    """A binary stream reading the concatenation of an iterator of bytes, as it is produced."""
+
+    def __init__(self, chunks: Iterator[bytes]):
+        self._chunks = chunks
+        self._pending = memoryview(b"")
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        while not self._pending:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                return 0
+            self._pending = memoryview(chunk)
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
 
 
 # ---------------------------------------------------------------------- helpers
@@ -644,6 +704,12 @@ def _triples_text(triples: Iterable[Any], graph: ox.NamedNode) -> str:
         s, p, o = _spo(t, graph)
         buf.write(f"{s} {p} {o} .\n")
     return buf.getvalue()
+
+
+def _nquads(triples: Iterable[Any], graph: ox.NamedNode) -> bytes:
+    """The triples as N-Quads in `graph`."""
+    return ox.serialize((ox.Quad(*_spo(t, graph), graph) for t in triples),
+                        format=ox.RdfFormat.N_QUADS)
 
 
 def _spo(t: Any, graph: ox.NamedNode) -> tuple[Term, ox.NamedNode, Term]:

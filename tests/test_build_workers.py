@@ -81,3 +81,29 @@ def test_cli_workers_option(corpus_copy, tmp_path):
     with Store.open(tmp_path / "s") as store:
         assert len(store.document_hashes()) == 5
         assert CATALOG_GRAPH in store.graphs(include_catalog=True)
+
+
+def test_a_failed_bulk_load_is_dropped_and_the_documents_written_atomically(
+        corpus_copy, one_worker, tmp_path, monkeypatch):
+    # A document whose quads the loader rejects midway through the stream (a quad in another
+    # graph than its own): the loader fails after loading part of the stream.
+    _, quads1, _ = one_worker
+    first = sorted(corpus_copy.glob("*.txt"))[2].name
+    real = build.document_graph
+
+    def document_graph(path, digest):
+        iri, quads = real(path, digest)
+        if Path(path).name == first:
+            quads = quads + [ox.Quad(quads[0].subject, quads[0].predicate, quads[0].object,
+                                     ox.NamedNode("https://w3id.org/fazhi-kg/doc/elsewhere"))]
+        return iri, quads
+
+    monkeypatch.setattr(build, "document_graph", document_graph)
+    with Store.open(tmp_path / "store") as store:
+        report = build.build(store, [corpus_copy], bulk=True)
+        assert len(report.notes) == 1 and report.notes[0].startswith("bulk load failed (ValueError")
+        assert [Path(p).name for p, _ in report.failed] == [first]
+        assert len(report.built) == 4 and report.documents_total == 4
+        assert store.orphan_graphs() == []
+        assert {q for q in document_quads(store)} < quads1
+        assert "note: bulk load failed" in report.summary()
