@@ -208,9 +208,9 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
 
     Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
     kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
-    quotes (every region only): the texts of all evidence sentences (True), of none (False:
-    their IRIs only, for a matrix of statuses, where reading ~10^5 texts would be most of the
-    work), or of the first n of each row.
+    quotes: the texts of all evidence sentences (True), of none (False: their IRIs only, for a
+    matrix of statuses, where reading ~10^5 texts would be most of the work), or of the first n
+    of each row (a table or CSV shows one).
     `store` may be a kg.query.Endpoint: the records then go to the server (Graph Store PUT).
     """
     from . import audit as _audit
@@ -224,7 +224,7 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
         for r in reports if note else ():
             r.notes.append(note)
         return reports
-    report = _audit.audit(store, region, against, write=write)
+    report = _audit.audit(store, region, against, write=write, quotes=quotes)
     if note:
         report.notes.append(note)
     return report

@@ -250,9 +250,9 @@ def audit(region, all_, against, fmt, output, record, store_path, endpoint, upda
     # without records to write the store is only read, so an audit can run during a build
     with _open_target(store_path, ep, read_only=not write) as store:
         try:
-            # of all regions, the table shows statuses only and the CSV one quote per row: only
-            # those evidence texts are read
-            quotes = {"table": False, "csv": 1}.get(fmt, True) if all_ else True
+            # only the evidence texts shown are read: of all regions the table shows statuses
+            # only; a region's table, and any CSV, one quote per row
+            quotes = {"table": False if all_ else 1, "csv": 1}.get(fmt, True)
             result = api.audit(store, None if all_ else region, against, write=write, quotes=quotes)
         except (au.AuditError, QueryError) as e:
             _fail(str(e))

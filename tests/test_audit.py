@@ -197,6 +197,23 @@ def test_all_agrees_with_each_region_and_quotes_the_source(store_dir):
     assert all(e["sentence"] is None for e in unquoted)
 
 
+def test_a_region_quotes_as_many_sentences_per_row_as_asked(store_dir):
+    # the region's table and CSV show one quote per row, so only that one is read
+    with api.open_store(store_dir, read_only=True) as s:
+        every = api.audit(s, "乳山市", write=False)
+        first = api.audit(s, "乳山市", write=False, quotes=1)
+    rows = [(r, q) for r, q in zip(every.rows, first.rows) if len(r.evidence) > 1]
+    assert rows
+    for r, q in rows:
+        assert [e["iri"] for e in q.evidence] == [e["iri"] for e in r.evidence]
+        assert q.evidence[0]["sentence"] == r.evidence[0]["sentence"] is not None
+        assert all(e["sentence"] is None for e in q.evidence[1:])
+    table = run(store_dir, "乳山市", "--no-record")
+    assert table.exit_code == 0, table.output
+    r = rows[0][0]
+    assert f"{len(r.evidence)}  {r.evidence[0]['sentence'][:20]}" in table.output
+
+
 def _html(store_dir, tmp_path):
     out = tmp_path / "audit.html"
     result = run(store_dir, "乳山市", "--against", SEED1, "--format", "html", "-o", str(out))
