@@ -28,7 +28,10 @@ Measured on the 2-core dev machine (pyoxigraph 0.5.13, documents of 1,000 triple
   atomic replace of a document (drop old 1,000 + insert new 1,000): ~20k triples/s;
   batching 10 documents per request: no gain on disk (~54k/s insert, ~16–20k/s replace);
   bulk_extend() of one big iterator: ~200k triples/s (but bulk_extend() per 1,000-triple
-  document: ~52k/s, since each call writes new files);
+  document: ~52k/s, since each call writes new files). The size on disk depends on it too:
+  4.5M quads take ~930 MB loaded in one call, ~1.3–1.7 GB in calls of 1M–100k (probably as the
+  loader's files are LZ4-compressed while Oxigraph's RocksDB options leave levels 0 and 1,
+  where overlapping loads are compacted, uncompressed; `optimize()` does not shrink them);
   in memory, update(): ~240k triples/s.
 So the atomic path is the default of `replace_documents`; `bulk=True` is for filling a store
 that holds nothing yet to lose (kg.build chooses it for a store without documents), where the ~4×
