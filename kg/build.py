@@ -10,8 +10,8 @@ from __future__ import annotations
 import collections
 import errno
 import functools
-import itertools
 import hashlib
+import itertools
 import os
 import stat
 import time
@@ -188,8 +188,7 @@ def _computed(jobs, workers: int):
         pipeline.prepare()
     with ctx.Pool(processes=min(workers, len(jobs)), initializer=_yield_to_writer) as pool:
         # A bounded window of documents in flight rather than `imap`, whose results pile up
-        # unread whenever the writer is slower than the workers (the bulk loader, sorting a
-        # batch, is): +400 MB at 10,000 documents.
+        # unread for as long as the writer is slower than the workers.
         window: collections.deque = collections.deque()
         todo = iter(jobs)
         for job in itertools.islice(todo, workers * IN_FLIGHT_PER_WORKER):
@@ -201,13 +200,13 @@ def _computed(jobs, workers: int):
             yield job, result.get()
 
 
-
 def _yield_to_writer() -> None:
     """Workers run at a lower priority than the process writing the store.
 
-    With as many workers as cores, the bulk loader's threads (which sort and write the quads)
-    otherwise get a share of the cores like any worker, fall behind, and hold up to three
-    batches of ~1M quads in memory at once."""
+    With as many workers as cores, the bulk loader's threads (which sort and write batches of
+    ~1M quads) otherwise get a share of the cores like any worker, fall behind and keep more
+    batches in memory: the peak of a 10,000-document build with 2 workers was 1.58 GB, and is
+    1.14 GB so, in the same time."""
     try:
         os.nice(10)
     except OSError:

@@ -593,12 +593,16 @@ class Store:
                                 yield ox.Quad(s, p, o, g)
                 self._ox.bulk_extend(quads())
 
-            # The catalog last: a document is only "there" once its triples all are.
-            previous = self._graphs_of(d.source_file for d in loaded)
+            # The catalog last: a document is only "there" once its triples all are. A source
+            # file given twice: the later document wins, as in the atomic path.
+            final = {d.source_file: d for d in loaded}
+            kept = {d.graph_iri for d in final.values()}
+            ops: list[str] = [f"DROP SILENT GRAPH {_named(d.graph_iri)}" for d in loaded
+                              if d.graph_iri not in kept]
+            previous = self._graphs_of(final)
             now = _now()
-            ops: list[str] = []
             records: list[str] = []
-            for doc in loaded:
+            for doc in final.values():
                 g = _named(doc.graph_iri)
                 for old, files in previous.items():
                     if old != doc.graph_iri and doc.source_file in files:

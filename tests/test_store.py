@@ -174,6 +174,11 @@ def test_bulk_stream_writes_a_graph_that_exists_already_whole_and_alone(tmp_path
             for t in doc_triples("same", version=2)}
         assert s.document_hashes() == {"a.html": (KGD + "same", "h1"), "b.html": (KGD + "new", "h2")}
         assert s.orphan_graphs() == []
+        # A source file twice in one load: the later one wins, nothing of the first remains.
+        s.replace_documents([(KGD + "x1", doc_triples("x"), "x.html", "1"),
+                             (KGD + "x2", doc_triples("x", version=2), "x.html", "2")], bulk=True)
+        assert s.document_hashes()["x.html"] == (KGD + "x2", "2")
+        assert KGD + "x1" not in s.graphs() and s.orphan_graphs() == []
 
 
 def test_bulk_stream_keeps_the_old_version_until_the_new_one_is_loaded(tmp_path):
