@@ -271,9 +271,12 @@ def _report(loc, chosen, notes, reported, localities) -> AuditReport:
                        _rows_for(loc, chosen, reported, localities), sub)
 
 
-def quote_evidence(store, reports, per_row: int | None = None) -> None:
+def quote_evidence(store, reports, quotes: bool | int = True) -> None:
     """Fill in the text ("sentence") of the evidence sentences of `reports`, in place: all of
-    them, or the first `per_row` of each row."""
+    them (True), none (False) or the first `quotes` of each row."""
+    if quotes is False:
+        return
+    per_row = None if quotes is True else quotes
     pending: dict[str, list] = {}
     for rep in reports:
         for r in rep.rows:
@@ -299,8 +302,7 @@ def audit(store, region: str, against: str = "applicable", *, write: bool = True
     with _gc_paused():
         report = _report(loc, chosen, notes, _reports_by_requirement(documents, _broader(store)),
                          _localities(documents))
-        if quotes is not False:
-            quote_evidence(store, [report], None if quotes is True else quotes)
+        quote_evidence(store, [report], quotes)
     if write:
         write_records(store, [report], replace_regions={report.iri})
     return report
@@ -347,8 +349,7 @@ def _audit_all(store, against, *, write, quotes):
         chosen, notes = choose_sets(store, loc, against, sets)
         reports.append(_report(loc, chosen, notes, _reports_by_requirement(mine, broader),
                                _localities(mine)))
-    if quotes is not False:
-        quote_evidence(store, reports, None if quotes is True else quotes)
+    quote_evidence(store, reports, quotes)
     if write:
         write_records(store, reports, replace_all=True)
     return reports
