@@ -170,6 +170,10 @@ def _local_graph(job):
         return "failed", f"internal error: {type(e).__name__}: {e}"
 
 
+# Documents each worker may have computed ahead of the writer.
+IN_FLIGHT_PER_WORKER = 16
+
+
 def _computed(jobs, workers: int):
     """Yield (job, outcome) in the order of `jobs`: ("ok", graph IRI, quads — or N-Quads bytes
     from a worker — and their number) or ("failed", reason).
@@ -213,14 +217,22 @@ def _yield_to_writer() -> None:
         pass
 
 
-# Documents each worker may have computed ahead of the writer.
-IN_FLIGHT_PER_WORKER = 16
-
-
 # Written atomically, documents are handed to the store in batches of about this many triples:
 # one call of `Store.replace_documents` per batch (which itself makes one atomic request per
 # ~20k triples). A bulk build hands them all to one call, streaming.
 WRITE_BATCH_TRIPLES = 100_000
+
+
+def _documents(jobs, workers: int, report: BuildReport, tick):
+    """The computed documents as (DocumentGraph, path, triple count); a file that failed is
+    recorded in the report instead. Every job is ticked."""
+    for (path, digest), out in _computed(jobs, workers):
+        if out[0] == "ok":
+            _, iri, quads, count = out
+            yield DocumentGraph(iri, quads, source_key(path), digest), path, count
+        else:
+            report.failed.append((str(path), out[1]))
+        tick(path)
 
 
 def _bulk_write(store: Store, jobs, workers: int, report: BuildReport, tick) -> None:
@@ -228,14 +240,9 @@ def _bulk_write(store: Store, jobs, workers: int, report: BuildReport, tick) -> 
     sources: list[str] = []
 
     def documents():
-        for (path, digest), out in _computed(jobs, workers):
-            if out[0] == "ok":
-                _, iri, quads, _count = out
-                sources.append(source_key(path))
-                yield DocumentGraph(iri, quads, sources[-1], digest)
-            else:
-                report.failed.append((str(path), out[1]))
-            tick(path)
+        for doc, _path, _count in _documents(jobs, workers, report, tick):
+            sources.append(doc.source_file)
+            yield doc
 
     report.triples_written += store.replace_documents(documents(), bulk=True)
     report.built.extend(sources)
@@ -264,16 +271,11 @@ def _atomic_write(store: Store, jobs, workers: int, report: BuildReport, tick) -
                     report.failed.append((str(path), f"internal error: {type(e).__name__}: {e}"))
         batch, size = [], 0
 
-    for (path, digest), out in _computed(jobs, workers):
-        if out[0] == "ok":
-            _, iri, quads, count = out
-            batch.append((DocumentGraph(iri, quads, source_key(path), digest), path))
-            size += count
-            if size >= WRITE_BATCH_TRIPLES:
-                flush()
-        else:
-            report.failed.append((str(path), out[1]))
-        tick(path)
+    for doc, path, count in _documents(jobs, workers, report, tick):
+        batch.append((doc, path))
+        size += count
+        if size >= WRITE_BATCH_TRIPLES:
+            flush()
     flush()
 
 
