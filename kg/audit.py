@@ -111,7 +111,17 @@ def _q(store, name, params=None):
 
 
 def requirement_sets(store) -> list[ReqSet]:
-    """The baseline and every notice of the store, with their requirements."""
+    """The baseline and every notice of the store, with their requirements (read once per
+    snapshot of a read-only store: a server audits region after region against the same sets)."""
+    return _per_snapshot(store, "audit.requirement_sets", lambda: _requirement_sets(store))
+
+
+def _per_snapshot(store, key, compute):
+    from .store import Store
+    return store.per_snapshot(key, compute) if isinstance(store, Store) else compute()
+
+
+def _requirement_sets(store) -> list[ReqSet]:
     base = ReqSet("baseline-2021", BASELINE, "法治政府建设实施纲要(2021—2025年)")
     by_req: dict[str, dict] = {}
     for r in _q(store, "audit-baseline"):
@@ -185,20 +195,22 @@ def choose_sets(store, loc, against: str, sets=None):
 
 def _broader(store) -> dict[str, list[str]]:
     """notation → the notations it counts for (itself and every broader concept)."""
-    out: dict[str, list[str]] = {}
-    for r in _q(store, "audit-broader"):
-        out.setdefault(r["notation"], []).append(r["required"])
-    return out
+    def read():
+        out: dict[str, list[str]] = {}
+        for r in _q(store, "audit-broader"):
+            out.setdefault(r["notation"], []).append(r["required"])
+        return out
+    return _per_snapshot(store, "audit.broader", read)
 
 
 def _documents(store, target: str | None = None) -> list[dict]:
     """The documents of `target` and of every locality under it, or every document with a
     locality: doc, document (source file), locality, code, place and index."""
-    if target is not None:
-        return _q(store, "audit-documents", {"target": NamedNode(target)})
+    rows = (_q(store, "audit-documents", {"target": NamedNode(target)}) if target is not None
+            else _q(store, "audit-all-documents"))
     idx = places.divisions()
     out = []
-    for d in _q(store, "audit-all-documents"):
+    for d in rows:
         code = d["locality"][len(KGL):].split("/", 1)[0]
         loc = idx.by_code(code)
         out.append({**d, "code": code, "place": loc.name if loc else code})
@@ -206,19 +218,40 @@ def _documents(store, target: str | None = None) -> list[dict]:
 
 
 def _reports_by_requirement(documents, broader) -> dict[str, dict[str, list]]:
-    """required notation → status → [(document, doc IRI, locality, [(start, end), …])]: what the
-    documents' assertion indexes report, each mechanism counting for its broader ones too.
-    A notice's own "required" is not a report."""
+    """required notation → status → [((document, doc IRI, locality), spans)]: what the documents'
+    assertion indexes report, each mechanism counting for its broader ones too; the spans as the
+    index writes them (only the status a row shows needs its offsets, see `_evidence`). A
+    notice's own "required" is not a report."""
     out: dict[str, dict[str, list]] = {}
     for d in documents:
         if not d.get("index"):
             continue
-        for notation, status, spans in rdf.parse_assertion_index(d["index"]):
+        source = (d["document"], d["doc"], d["locality"])
+        for notation, status, spans in rdf.assertion_index_lines(d["index"]):
             if status not in STATUS_ORDER:
                 continue
-            found = (d["document"], d["doc"], d["locality"], spans)
             for required in broader.get(notation, (notation,)):
-                out.setdefault(required, {}).setdefault(status, []).append(found)
+                out.setdefault(required, {}).setdefault(status, []).append((source, spans))
+    return out
+
+
+def _evidence(found) -> list[dict]:
+    """The evidence dicts of a row from its [((document, doc, locality), spans)]: in document
+    and text order, a sentence that evidences several narrower mechanisms quoted once."""
+    by_source: dict[tuple, list] = {}
+    for source, spans in found:
+        by_source.setdefault(source, []).append(spans)
+    out = []
+    for document, doc, locality in sorted(by_source):
+        lines = by_source[document, doc, locality]
+        if len(lines) == 1:      # the common case: one index line, already in text order
+            iris = rdf.index_sentence_iris(doc, lines[0])
+        else:
+            iris = [f"{doc}#char={start},{end}"
+                    for start, end in sorted({span for spans in lines for span in rdf.index_spans(spans)})]
+        name = document.rsplit("/", 1)[-1]
+        out.extend({"document": name, "sentence": None, "iri": iri, "doc": doc, "locality": locality}
+                   for iri in iris)
     return out
 
 
@@ -237,19 +270,8 @@ def _rows_for(loc, chosen, reported, localities) -> list[Row]:
                 continue
             by_status = reported.get(r["notation"], {})
             status = next((st for st in STATUS_ORDER if st in by_status), "none")
-            found = by_status.get(status, ())
-            if len(found) > 1:
-                # in document and text order; a sentence that evidences several narrower
-                # mechanisms is quoted once
-                found = sorted({(document, span, doc, locality) for document, doc, locality, spans in found
-                                for span in spans})
-            else:
-                found = [(document, span, doc, locality) for document, doc, locality, spans in found
-                         for span in spans]
-            evidence = [{"document": document.rsplit("/", 1)[-1], "sentence": None,
-                         "iri": f"{doc}#char={span[0]},{span[1]}", "doc": doc, "locality": locality}
-                        for document, span, doc, locality in found]
-            covering = {f[2] for f in by_status.get("implemented", ())}
+            evidence = _evidence(by_status.get(status, ()))
+            covering = {source[2] for source, _ in by_status.get("implemented", ())}
             covered = [n for _, n, iri in names if iri in covering]
             missing = [n for _, n, iri in names if iri not in covering]
             rows.append(Row(r["notation"], r["label"], r["requirement"], s.iri, s.key, r["citation"],

@@ -144,6 +144,7 @@ class Store:
         # One writer per process is guaranteed by RocksDB's lock; this lock keeps threads of the
         # writing process from interleaving the catalog look-up and the update that relies on it.
         self._lock = threading.RLock()
+        self._snapshot_cache: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -434,7 +435,19 @@ class Store:
         if not self.read_only or self.path is None:
             return
         self.ox = None  # type: ignore[assignment]   # drop the old handle first
+        self._snapshot_cache.clear()
         self.ox = _open_read_only(self.path)
+
+    def per_snapshot(self, key: str, compute: Callable[[], T]) -> T:
+        """`compute()`, kept while this read-only store shows the same snapshot (until
+        `reopen`): for what a server or notebook derives from the whole store again and again,
+        such as the audit's requirement sets. A writable store can change under the caller, so
+        there it is computed every time. Callers must not mutate what it returns."""
+        if not self.read_only or self.path is None:
+            return compute()
+        if key not in self._snapshot_cache:
+            self._snapshot_cache[key] = compute()
+        return self._snapshot_cache[key]
 
     def flush(self) -> None:
         """Make sure all writes are on disk (pyoxigraph flushes in the background anyway)."""

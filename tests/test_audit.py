@@ -197,6 +197,32 @@ def test_all_agrees_with_each_region_and_quotes_the_source(store_dir):
     assert all(e["sentence"] is None for e in unquoted)
 
 
+def test_evidence_is_what_the_assertions_say_in_text_order_each_sentence_once(store_dir):
+    """The audit reads the documents' assertion indexes; queries/audit-evidence.rq reads the
+    assertions themselves, a row per sentence. A row's evidence is that query's sentences of the
+    row's status, in document and text order, a sentence shared by narrower mechanisms once."""
+    from kg import audit, rdf
+    merged = 0
+    with api.open_store(store_dir, read_only=True) as s:
+        for region in ("山东省", "辽源市", "乳山市"):
+            report = api.audit(s, region, write=False, quotes=False)
+            code = report.code
+            said: dict = {}
+            for r in api.query(s, "audit-evidence", {"target": f"<{rdf.KGL}{code}>"}).to_dicts():
+                said.setdefault((r["required"], r["status"]), set()).add(
+                    (r["document"].rsplit("/", 1)[-1], rdf.span_of(r["sentence"]), r["sentence"]))
+            for row in report.rows:
+                expected = sorted(said.get((row.notation, row.status), ()))
+                assert [e["iri"] for e in row.evidence] == [iri for _, _, iri in expected], row.notation
+            # the path that merges several index lines of one document (narrower mechanisms
+            # counting for the row's) is met
+            found = [src for by_status in audit._reports_by_requirement(
+                         audit._documents(s, report.iri), audit._broader(s)).values()
+                     for lines in by_status.values() for src, _ in lines]
+            merged += len(found) != len(set(found))
+    assert merged
+
+
 def test_a_region_quotes_as_many_sentences_per_row_as_asked(store_dir):
     # the region's table and CSV show one quote per row, so only that one is read
     with api.open_store(store_dir, read_only=True) as s:

@@ -195,6 +195,25 @@ def test_bulk_stream_keeps_the_old_version_until_the_new_one_is_loaded(tmp_path)
         assert s.document_hashes() == {"d.html": (KGD + "v2", "h2")}
 
 
+def test_per_snapshot_keeps_a_value_for_one_read_only_snapshot(tmp_path):
+    """What is derived from a read-only snapshot is computed once, again after reopen (which may
+    show a writer's changes); a writable store can change under its caller and computes anew."""
+    path = tmp_path / "store"
+    with Store.open(path) as s:
+        s.replace_document(KGD + "a-1", doc_triples("a"), source_file="a.html", content_hash="h1")
+        counts = iter(range(100))
+        assert s.per_snapshot("k", lambda: next(counts)) == 0
+        assert s.per_snapshot("k", lambda: next(counts)) == 1
+    with Store.open(path, read_only=True) as r:
+        graphs = lambda: len(r.graphs())
+        assert r.per_snapshot("graphs", graphs) == 1
+        with Store.open(path) as w:        # a read-only snapshot may be open beside a writer
+            w.replace_document(KGD + "b-1", doc_triples("b"), source_file="b.html", content_hash="h2")
+        assert r.per_snapshot("graphs", graphs) == 1
+        r.reopen()
+        assert r.per_snapshot("graphs", graphs) == 2
+
+
 def test_replace_graph_and_orphans(store):
     onto = PREFIXES["kg"][:-1]
     store.replace_graph(onto, [ox.Triple(ox.NamedNode(onto), LABEL, ox.Literal("本体"))])
