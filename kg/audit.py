@@ -238,6 +238,8 @@ def _reports_by_requirement(documents, broader) -> dict[str, dict[str, list]]:
 def _evidence(found) -> list[dict]:
     """The evidence dicts of a row from its [((document, doc, locality), spans)]: in document
     and text order, a sentence that evidences several narrower mechanisms quoted once."""
+    if not found:
+        return []
     by_source: dict[tuple, list] = {}
     for source, spans in found:
         by_source.setdefault(source, []).append(spans)
@@ -268,12 +270,15 @@ def _rows_for(loc, chosen, reported, localities) -> list[Row]:
         for r in s.requirements:
             if r["levels"] is not None and level not in r["levels"]:
                 continue
-            by_status = reported.get(r["notation"], {})
-            status = next((st for st in STATUS_ORDER if st in by_status), "none")
-            evidence = _evidence(by_status.get(status, ()))
-            covering = {source[2] for source, _ in by_status.get("implemented", ())}
-            covered = [n for _, n, iri in names if iri in covering]
-            missing = [n for _, n, iri in names if iri not in covering]
+            by_status = reported.get(r["notation"])
+            if by_status is None:       # the common row of a county: nothing reported
+                status, evidence, covered, missing = "none", [], [], [n for _, n, _ in names]
+            else:
+                status = next((st for st in STATUS_ORDER if st in by_status), "none")
+                evidence = _evidence(by_status.get(status, ()))
+                covering = {source[2] for source, _ in by_status.get("implemented", ())}
+                covered = [n for _, n, iri in names if iri in covering]
+                missing = [n for _, n, iri in names if iri not in covering]
             rows.append(Row(r["notation"], r["label"], r["requirement"], s.iri, s.key, r["citation"],
                             status, evidence, covered, missing))
     return rows
