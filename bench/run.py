@@ -5,7 +5,8 @@ atomic and bulk writes) with throughput and peak RSS; store size and triples; la
 p95) of every named query, of `kg audit REGION` (API, warm) and of `kg audit --all`; a no-change
 rebuild. Then, on the first --baseline-n documents of the same corpus, the obvious baseline
 (jieba.posseg over every sentence + an rdflib in-memory graph + rdflib SPARQL) against kg at that
-N; and the floors (read + OpenCC, one pyahocorasick scan). Prints tables and writes
+N; and the floors (read + OpenCC, one pyahocorasick scan, jieba.lcut; the store's own bulk load
+of the built quads, and the cost of reading a stored term back). Prints tables and writes
 bench/out/results-<time>.json.
 """
 from __future__ import annotations
@@ -158,14 +159,14 @@ def kg_latencies(store_path: Path, files: list[Path], repeats: int, timeout: flo
     sensible.update(doc=f"<{doc}>", sentence=f"<{sentence}>")
     out: dict = {"params": {"locality": county.name, "prefecture": prefecture, "province": province}}
 
-    def measure(call, n=repeats, budget=60.0, limit=timeout):
+    def measure(call, n=repeats, budget=60.0, limit=timeout, size=lambda rows: {"rows": rows}):
         def fn():
             with Store.open(store_path, read_only=True) as store:
                 t = time.perf_counter()
-                rows = call(store)               # also the warm-up run
+                result = call(store)               # also the warm-up run
                 slow = time.perf_counter() - t > 5
                 res = timed(lambda: call(store), 1 if slow else n, warm=False, budget=budget)
-                res["rows"] = rows
+                res.update(size(result))
                 return res
         return _in_child(fn, limit)
 
@@ -176,7 +177,8 @@ def kg_latencies(store_path: Path, files: list[Path], repeats: int, timeout: flo
         if "document" in [p.name for p in nq.params]:
             params.setdefault("document", "corpus/001_db70a06a16628919.txt")
         print(f"   query {nq.name} {params}", file=sys.stderr, flush=True)
-        qs[nq.name] = {**measure(lambda st, name=nq.name, pr=params: len(api.query(st, name, pr).rows)),
+        qs[nq.name] = {**measure(lambda st, name=nq.name, pr=params: _with_rows(api.query(st, name, pr)),
+                                 size=_result_size),
                        "params": params}
     out["queries"] = qs
     # `kg audit REGION` as its table (and CSV) needs it: one evidence text per row; and the
@@ -200,7 +202,73 @@ def kg_latencies(store_path: Path, files: list[Path], repeats: int, timeout: flo
     return out
 
 
+def _with_rows(result):
+    result.rows                 # the Python values, as every caller of api.query reads them
+    return result
+
+
+def _result_size(result) -> dict:
+    """Rows, and the terms of them the store had to decode: an IRI, or a literal longer than
+    the 15 bytes Oxigraph keeps inline in its indexes, is stored as a hash and read back by a
+    look-up (see store_floors: the cost of one)."""
+    decoded = sum(1 for row in result.terms for t in row
+                  if t is not None and (not hasattr(t, "datatype") or len(t.value.encode()) > 15))
+    return {"rows": len(result.terms), "decoded_terms": decoded}
+
+
 # ---------------------------------------------------------------------- floors
+
+def store_floors(store: Path, input_mb: float, work: Path, timeout: float = 1800) -> dict:
+    """_store_floors in a new Python process: this one has had stores open, and a forked child
+    of it hangs in the bulk loader (whose threads did not survive the fork)."""
+    code = ("import json, sys; from pathlib import Path; from bench.run import _store_floors; "
+            "print(json.dumps(_store_floors(Path(sys.argv[1]), float(sys.argv[2]), Path(sys.argv[3]))))")
+    try:
+        r = subprocess.run([sys.executable, "-c", code, str(store), str(input_mb), str(work)],
+                           capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"timeout_s": timeout}
+    if r.returncode != 0:
+        return {"error": (r.stderr.strip().splitlines() or ["?"])[-1][:200]}
+    return json.loads(r.stdout)
+
+
+def _store_floors(store: Path, input_mb: float, work: Path) -> dict:
+    """What the store itself costs for the graph kg built, with no extraction at all: the built
+    store's quads (dumped to N-Quads first, untimed) bulk-loaded into an empty store as a build's
+    loader does (lenient, one call): time, CPU, and the size of that store; and the cost of
+    reading a stored term back: the assertion IRIs of every document read out, against counting
+    them without reading them out (the scan alone)."""
+    import resource
+
+    import pyoxigraph as ox
+    dump, target = work / "floor.nq", work / "floor-store"
+    src = ox.Store.read_only(str(store))
+    src.dump(str(dump), ox.RdfFormat.N_QUADS)
+    pattern = "{ GRAPH ?g { ?a <https://w3id.org/fazhi-kg/ontology#mechanism> ?m } }"
+    t = time.perf_counter()
+    n = sum(1 for _ in src.query(f"SELECT ?a WHERE {pattern}"))
+    t_read = time.perf_counter() - t
+    t = time.perf_counter()
+    list(src.query(f"SELECT (COUNT(*) AS ?n) WHERE {pattern}"))
+    t_scan = time.perf_counter() - t
+    del src
+    shutil.rmtree(target, ignore_errors=True)
+    dst = ox.Store(str(target))
+    r0, t = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
+    dst.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS, lenient=True)
+    dst.flush()
+    wall, r1 = time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF)
+    del dst
+    out = {"load_s": wall, "load_cpu_s": r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime,
+           "load_mb_s": input_mb / wall, "store_mb": dir_bytes(target) / 1e6,
+           "nquads_mb": dump.stat().st_size / 1e6,
+           "read_us_per_term": (t_read - t_scan) / n * 1e6, "read_terms": n, "scan_ms": t_scan * 1000}
+    out["store_vs_input"] = out["store_mb"] / input_mb
+    shutil.rmtree(target, ignore_errors=True)
+    dump.unlink()
+    return out
+
 
 def floors(files: list[Path]) -> dict:
     import ahocorasick
@@ -395,6 +463,8 @@ def bench_n(n: int, args, work: Path) -> dict:
     res["store_vs_input"] = res["store_mb"] / res["input_mb"]
     print(f"[N={n}] floors …", file=sys.stderr, flush=True)
     res["floors"] = floors(files)
+    print(f"[N={n}] the store's own floors …", file=sys.stderr, flush=True)
+    res["store_floors"] = store_floors(store, res["input_mb"], work)
     return res
 
 
@@ -449,9 +519,20 @@ def report(results: dict) -> str:
             lines.append(f"build workers=1 vs jieba.lcut: {one['mb_s'] / f['jieba_lcut_mb_s']:.1f}×; "
                          f"workers=2 vs workers=1: "
                          f"{r['builds'].get('workers=2', one)['mb_s'] / one['mb_s']:.2f}×")
-        lines.append(f"{'latency (median / p95 ms)':<34} value")
+        sf = r.get("store_floors") or {}
+        per_term = sf.get("read_us_per_term")
+        if "load_s" in sf:
+            lines.append(f"store floors: the built quads bulk-loaded alone (no extraction) "
+                         f"{sf['load_s']:.1f} s ({sf['load_cpu_s']:.0f} s CPU) = {sf['load_mb_s']:.2f} MB/s "
+                         f"of input, a store of {sf['store_mb']:.0f} MB ({sf['store_vs_input']:.1f}× input); "
+                         f"a stored term read back {per_term:.2f} µs ({sf['read_terms']} IRIs; "
+                         f"their scan alone {sf['scan_ms']:.0f} ms)")
+        lines.append(f"{'latency (median / p95 ms)':<34} {'value':<18} {'rows':>8} "
+                     f"{'read-out floor ms' if per_term else ''}")
         for name, d in r["queries"].items():
-            lines.append(f"{'query ' + name:<34} {fmt_ms(d)}")
+            floor = (f"{d['decoded_terms'] * per_term / 1000:>8.0f}"
+                     if per_term and "decoded_terms" in d else "")
+            lines.append(f"{'query ' + name:<34} {fmt_ms(d):<18} {d.get('rows', ''):>8} {floor}")
         for key in ("audit county", "audit prefecture", "audit province", "audit province, quoted",
                     "audit --all", "audit --all, quoted"):
             lines.append(f"{key:<34} {fmt_ms(r.get(key))}")
