@@ -245,15 +245,9 @@ def _evidence(found) -> list[dict]:
         by_source.setdefault(source, []).append(spans)
     out = []
     for document, doc, locality in sorted(by_source):
-        lines = by_source[document, doc, locality]
-        if len(lines) == 1:      # the common case: one index line, already in text order
-            iris = rdf.index_sentence_iris(doc, lines[0])
-        else:
-            iris = [f"{doc}#char={start},{end}"
-                    for start, end in sorted({span for spans in lines for span in rdf.index_spans(spans)})]
         name = document.rsplit("/", 1)[-1]
         out.extend({"document": name, "sentence": None, "iri": iri, "doc": doc, "locality": locality}
-                   for iri in iris)
+                   for iri in rdf.index_sentence_iris(doc, *by_source[document, doc, locality]))
     return out
 
 

@@ -151,10 +151,14 @@ def index_spans(spans: str) -> list[tuple[int, int]]:
     return list(zip(n[::2], n[1::2]))
 
 
-def index_sentence_iris(doc_iri: str, spans: str) -> list[str]:
-    """The IRIs of the evidence sentences of one assertion-index line, in text order: a span
-    is written as the sentence IRI's fragment writes it (`sentence_iri`), so no offset is parsed."""
-    return [f"{doc_iri}#char={span}" for span in spans.split(" ")]
+def index_sentence_iris(doc_iri: str, *spans: str) -> list[str]:
+    """The IRIs of the evidence sentences of a document's assertion-index lines (their spans),
+    in text order, each once. One line's spans are written as the sentence IRI's fragment
+    writes them (`sentence_iri`) and already in order, so they are not parsed."""
+    if len(spans) == 1:
+        return [f"{doc_iri}#char={span}" for span in spans[0].split(" ")]
+    return [f"{doc_iri}#char={start},{end}"
+            for start, end in sorted({span for line in spans for span in index_spans(line)})]
 
 
 def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Quad]:

@@ -282,3 +282,27 @@ def test_to_simplified_keeps_length_on_phrase_conversions():
     """OpenCC's phrase tables can change a phrase's length; the converter must not."""
     for s in ("乾隆皇帝", "著作權", "於是", "瞭解", "一隻", "什麼", "甚麼", "網路", "軟體", "記憶體"):
         assert len(normalize.to_simplified(s)) == len(s), s
+
+
+_spans = st.lists(st.tuples(st.integers(0, 10**6), st.integers(1, 10**4)).map(lambda p: (p[0], p[0] + p[1])),
+                  min_size=1, max_size=8)
+
+
+@given(st.lists(_spans, min_size=1, max_size=4))
+def test_assertion_index_lines_give_their_sentences_in_text_order_each_once(lines):
+    """What the audit reads of a document's kg:assertionIndex: the evidence sentences of one
+    line, or of several (narrower mechanisms counting for one requirement), are the spans'
+    sentence IRIs in text order, each once, however the assertions listed them."""
+    from pyoxigraph import NamedNode
+
+    from kg import rdf
+    doc = "https://w3id.org/fazhi-kg/doc/0123abcd"
+    index = rdf.format_assertion_index([(f"M{i:02d}", "implemented", spans) for i, spans in enumerate(lines)])
+    parsed = list(rdf.assertion_index_lines(index))
+    assert [(n, s) for n, s, _ in parsed] == [(f"M{i:02d}", "implemented") for i in range(len(lines))]
+    expected = [rdf.sentence_iri(NamedNode(doc), a, b).value for a, b in sorted(set().union(*map(set, lines)))]
+    assert rdf.index_sentence_iris(doc, *(spans for _, _, spans in parsed)) == expected
+    for (_, _, spans), given_spans in zip(parsed, lines):
+        assert rdf.index_spans(spans) == sorted(set(given_spans))
+        assert rdf.index_sentence_iris(doc, spans) == [rdf.sentence_iri(NamedNode(doc), a, b).value
+                                                       for a, b in sorted(set(given_spans))]
