@@ -211,8 +211,9 @@ def _result_size(result) -> dict:
     """Rows, and the terms of them the store had to decode: an IRI, or a literal longer than
     the 15 bytes Oxigraph keeps inline in its indexes, is stored as a hash and read back by a
     look-up (see store_floors: the cost of one)."""
+    from pyoxigraph import Literal
     decoded = sum(1 for row in result.terms for t in row
-                  if t is not None and (not hasattr(t, "datatype") or len(t.value.encode()) > 15))
+                  if t is not None and (not isinstance(t, Literal) or len(t.value.encode()) > 15))
     return {"rows": len(result.terms), "decoded_terms": decoded}
 
 
@@ -242,10 +243,12 @@ def _store_floors(store: Path, input_mb: float, work: Path) -> dict:
     import resource
 
     import pyoxigraph as ox
+
+    from kg.namespaces import PREFIXES
     dump, target = work / "floor.nq", work / "floor-store"
     src = ox.Store.read_only(str(store))
     src.dump(str(dump), ox.RdfFormat.N_QUADS)
-    pattern = "{ GRAPH ?g { ?a <https://w3id.org/fazhi-kg/ontology#mechanism> ?m } }"
+    pattern = f"{{ GRAPH ?g {{ ?a <{PREFIXES['kg']}mechanism> ?m }} }}"
     t = time.perf_counter()
     n = sum(1 for _ in src.query(f"SELECT ?a WHERE {pattern}"))
     t_read = time.perf_counter() - t
