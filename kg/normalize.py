@@ -43,13 +43,19 @@ HEADER_FIELDS = {
     "发布日期": "published", "文号": "doc_no", "发文字号": "doc_no", "主题分类": "topic",
     "公开方式": "disclosure", "体裁分类": "genre", "公开范围": "scope", "组配分类": "category",
     "信息来源": "source", "有效性": "validity", "主题词": "keywords",
+    # a news-style page's byline: 发布时间:2025-04-11 信息来源:辰溪县小龙门乡 / 来源:留下街道 点击率:
+    "发布时间": "published", "来源": "source", "点击率": "hits", "浏览次数": "hits",
 }
 # A portal's breadcrumb line: “当前位置：首页 > 政务公开 > 法治政府建设年度报告”.
 _BREADCRUMB = re.compile(r"^[ \t]*(?:当前位置|您的位置|您当前的位置|您现在的位置|所在位置|当前页面)\s*[:：][^\n]*$"
                          r"|^[^\n]{0,10}首页\s*[>＞»›][^\n]*$", re.MULTILINE)
 
+# A label ends in a colon (发布机构：X) or stands in brackets ([ 发布机构 ] X, as some portals lay
+# out their metadata table).
 _FIELD_LABEL = re.compile(
-    "(" + "|".join(r"\s*".join(name) for name in sorted(HEADER_FIELDS, key=len, reverse=True)) + r")\s*[:：]")
+    r"(?:[\[【]\s*)?("
+    + "|".join(r"\s*".join(name) for name in sorted(HEADER_FIELDS, key=len, reverse=True))
+    + r")(?:\s*[:：]|\s*[\]】])")
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 # Full-width ASCII letters, digits and brackets fold to ASCII so that 2０24, （一） and 100％

@@ -95,6 +95,7 @@ _CENTRAL = re.compile(r"^(?:中共中央|中国共产党中央委员会|中央�
 _TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。()（）《》“”]){1,8}?(?:镇|乡|街道|苏木))"
                        r"(?=人民政府|政府|办事处|党委|党工委|人大|司法所|综合|便民|关于|法治|20\d\d|\d{4}|$|[\s(（])")
 
+_DECREE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*([^\s\d()（）]{2,24}?人民政府)令\s*第")
 _HEADER_ORGAN_KEYS = ("publisher", "发布机构", "发文机关", "发文单位", "发布单位", "source", "信息来源")
 _HEADER_IN_TEXT = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:：]\s*([^\s:：]{2,40})")
 _TITLE_LINE = re.compile(r"(?:关于|报告|通知|意见|方案|决定|办法|总结|情况|纲要|规划|要点)")
@@ -109,6 +110,33 @@ _LEADING_NOISE = re.compile(r"(?:\s|中国共产党|中共|关于|\d{4}年(?:度
 # “学习借鉴法治浙江经验” in a Jiangsu county's report must not make it Zhejiang's.
 _W_MENTION, _W_HEAD, _W_SELF = 1.0, 2.0, 4.0
 _HEAD_CHARS = 300
+
+# Addressee lines (see `_addressee_spans`): organ names separated by 、，, ending in a colon,
+# no sentence in them. The organ words are data (ontology/places.ttl, kg:AddresseeOrganScheme).
+_ADDRESSEE_CHARS = 600
+
+
+@lru_cache(maxsize=None)
+def _cue_words(scheme: str) -> tuple[str, ...]:
+    """The words of a cue scheme of ontology/places.ttl (kg:AddresseeOrganScheme …)."""
+    from rdflib import Graph, Namespace
+    from rdflib.namespace import SKOS
+    from .namespaces import PREFIXES
+    from .ontology import ontology_dir
+    kg = Namespace(PREFIXES["kg"])
+    g = Graph().parse(ontology_dir() / "places.ttl", format="turtle")
+    words = [str(w) for c in g.subjects(SKOS.inScheme, kg[scheme]) for w in g.objects(c, SKOS.altLabel)]
+    return tuple(sorted(set(words), key=lambda w: (-len(w), w)))
+
+
+@lru_cache(maxsize=1)
+def _addressee_line() -> re.Pattern:
+    organ = "|".join(map(re.escape, _cue_words("AddresseeOrganScheme")))
+    return re.compile(r"^(?:[^。；;：:\n]{1,40}?(?:" + organ + r")[、，,\s]*)+[:：]$")
+
+
+_ATTACHMENT_LIST = re.compile(r"^(?:附件\s*\d*\s*[:：]?\s*)?各[^。\n]{0,60}、[^。\n]*$")
+_ATTACHMENT_LIST_ANY = re.compile(r"附件\s*\d*\s*[:：][^\n]{0,120}")
 
 
 def _runs_on(alias: "_Alias", text: str, end: int) -> bool:
@@ -206,6 +234,7 @@ class Divisions:
         self._div: dict[str, _Division] = {}
         self._town: dict[str, tuple[str, str]] = {}          # 9-digit code → (name, parent code)
         self._towns_named: dict[str, list[str]] = defaultdict(list)   # name → codes
+        self._town_automaton = None
         for code, name, parent, level, until in rows:
             if level == "township":
                 self._town[code] = (name, parent)
@@ -302,6 +331,21 @@ class Divisions:
         """Townships lying under a division (by name, if given)."""
         codes = self._towns_named.get(name, ()) if name is not None else self._town
         return [t for t in codes if self.is_ancestor(code, self._town[t][1]) or self._town[t][1] == code]
+
+    def scan_townships(self, text: str):
+        """(start, end, name) for every leftmost-longest township name of 3+ characters in
+        text. The automaton is built at the first call: most documents never need it."""
+        if self._town_automaton is None:
+            a = ahocorasick.Automaton()
+            for name in self._towns_named:
+                if len(name) >= 3:
+                    a.add_word(utf8_key(name), name)
+            a.make_automaton()
+            self._town_automaton = a
+        encoded = Utf8Text(text)
+        for end, name in self._town_automaton.iter_long(encoded.view):
+            e = encoded.char_offset(end + 1)
+            yield e - len(name), e, name
 
     def township_parent(self, code: str) -> str:
         return self._town[code][1]
@@ -587,12 +631,32 @@ def _self_reference(text: str, s: int, e: int) -> str | None:
     return None
 
 
+def _addressee_spans(text: str) -> list[tuple[int, int]]:
+    """Lines at the top of a report or notice that address its recipients — 河北省人民政府：,
+    中共X州委、X州人民政府：, 各县（区）人民政府，市直各部门： — and lines that list recipients
+    in an attachment's title (附件：各市(州)、直管市、林区…). The genre: a report goes up to
+    its superior, a notice down to its subordinates; neither names the author."""
+    out = []
+    pos = 0
+    for n, line in enumerate(text[:_ADDRESSEE_CHARS].split("\n")):
+        body = line.strip()
+        if body and (_addressee_line().match(body) or _ATTACHMENT_LIST.match(body)):
+            out.append((pos, pos + len(line)))
+        pos += len(line) + 1
+    for m in _ATTACHMENT_LIST_ANY.finditer(text):
+        out.append((m.start(), m.end()))
+    return out
+
+
 def _scan_body(text: str) -> list[_Mention]:
     idx = divisions()
     out: list[_Mention] = []
     prev: _Mention | None = None
     head = min(len(text), _HEAD_CHARS)
+    skip = _addressee_spans(text)
     for s, e, alias in idx.scan(text):
+        if any(a <= s < b for a, b in skip):
+            continue
         # a match running into a longer word: try the shorter alias inside it (福清市场 → 福清)
         while alias is not None and _runs_on(alias, text, e):
             e -= 1
@@ -759,14 +823,192 @@ def _pick_from_body(scores: _Scores, hint: str | None) -> tuple[str | None, list
 
 
 def _locality_with_township(code: str, township: str | None) -> Locality:
+    """The division `code`, or the township of that name under it: from the table, with its
+    9-digit code, when the table has it there; else (a town renamed or merged since the
+    table's date) a township Locality of the name alone under `code`."""
     idx = divisions()
     loc = idx.locality(code)
     if not township:
         return loc
-    return Locality(name=township, code=loc.code, level="township", province=loc.province,
+    found = idx.townships_under(code, township)
+    if len(found) == 1:
+        return idx.township(found[0])
+    return Township(name=township, code=loc.code, level="township", province=loc.province,
                     prefecture=loc.prefecture if loc.level == "county" else loc.name,
                     county=loc.name if loc.level == "county" else None,
                     parents=loc.parents + [(loc.code, loc.name, loc.level)])
+
+
+# 在市委、市政府的领导下 / 在县委、县政府的坚强领导下: the level of the body above a township
+_COUNTY_BY_LEVEL = re.compile(r"([县区市旗])委[、，,和及]\s*\1(?:人民)?政府")
+
+
+def _lone_township(name: str, quoted: str, scores: "_Scores", text_head: str = "") -> LocalityResolution | None:
+    """A township named without its county (title 留下街道2022年度…, organ 东坝头镇人民政府,
+    byline 来源:留下街道) — the genre of township reports, which speak of 县委/区委 without
+    naming them. Same-named towns are many (82 城关镇): the one whose county, prefecture or
+    province the text names wins; with none named, a name the table holds once is that one,
+    and several stay unresolved with the candidates."""
+    idx = divisions()
+    cands = idx.townships_named(name)
+    if not cands:
+        return None
+
+    def support(t: str) -> float:
+        chain = [idx.township_parent(t)] + idx.ancestors(idx.township_parent(t))
+        return sum(scores.base.get(c, 0.0) for c in chain)
+
+    ranked = sorted(cands, key=support, reverse=True)
+    best = ranked[0]
+    if support(best) > 0 and (len(ranked) == 1 or support(best) > support(ranked[1])):
+        loc = idx.township(best)
+        named = [n for c, n, _ in loc.parents if c in scores.base]
+        return LocalityResolution(
+            locality=loc, reason=f"names the township {name} ({best}); the text places it in {'、'.join(named)}",
+            evidence=f'"{quoted}"; {"、".join(named)} named in the text')
+    if len(cands) == 1:
+        loc = idx.township(best)
+        return LocalityResolution(
+            locality=loc, reason=f"names the township {name} ({best}), the only one of that name",
+            evidence=f'"{quoted}"')
+    # a township report names its county by level alone (在市委、市政府的领导下: its county is a
+    # 市; 区委、区政府: a 区): the one candidate whose county bears that suffix
+    m = _COUNTY_BY_LEVEL.search(text_head) if text_head else None
+    if m:
+        fitting = [t for t in cands if idx.division(idx.township_parent(t)).level == "county"
+                   and idx.division(idx.township_parent(t)).suffix == m.group(1)]
+        if len(fitting) == 1:
+            loc = idx.township(fitting[0])
+            return LocalityResolution(
+                locality=loc, reason=f"names the township {name} ({fitting[0]}); of the {len(cands)} of that "
+                                     f"name only this one lies in a {m.group(1)}, as 「{m.group(0)}」 says",
+                evidence=f'"{quoted}"; 「{m.group(0)}」')
+    towns = [idx.township(t) for t in sorted(cands)]
+    listed = ", ".join(f"{t.township_code} ({idx.describe(t.code)}{idx.division(t.code).name if t.county else ''})"
+                       for t in towns[:6])
+    return LocalityResolution(
+        locality=None, candidates=towns,
+        reason=f"ambiguous: {len(towns)} townships are called {name} ({listed}{' …' if len(towns) > 6 else ''}); "
+               f"the text does not say which")
+
+
+# What makes a township name in the body the author's (the genre of township reports and
+# notices): its organ follows (下洋镇人民政府, 鼓楼街道办事处, 河市镇委员会) or it stands as the
+# subject after the year (2025年,中村乡…), after 现将, in a slogan (法治中村 is handled by the
+# county-level slogans only when the stem is a division).
+# The voice of a township body in a report's opening: 街道党工委, 镇党委, 乡政府, 我镇 …
+_TOWNSHIP_VOICE = re.compile(r"(?:街道|[镇乡])(?:党工委|党委|人民政府|政府|办事处)|[我本全](?:镇|乡|街道)")
+_TOWN_ORGAN_AFTER = re.compile(r"(?:人民政府|政府|党委|党工委|办事处|委员会|人大|司法所|综合行政执法|便民服务中心)")
+
+
+def _body_township(text: str, scores: "_Scores"):
+    """(name, quotation, county code or None) of the township the body speaks for, or None.
+
+    Only names that the genre anchors count (see _TOWN_ORGAN_AFTER, `_self_reference`); a
+    name right after a county or prefecture (达川区河市镇人民政府) comes with that parent."""
+    idx = divisions()
+    tally: dict[str, list] = {}
+    ends = {m.end: m for m in _scan_body(text)} if scores is None else None
+    for s, e, name in idx.scan_townships(text):
+        organ = _TOWN_ORGAN_AFTER.match(text, e)
+        quote = _self_reference(text, s, e)
+        if not (organ or quote):
+            continue
+        q = text[s:organ.end()] if organ else quote
+        # a county or prefecture name right before it: 达川区河市镇
+        parent = None
+        for c in _parents_before(text, s):
+            under = idx.townships_under(c, name)
+            if under:
+                parent = c
+                q = text[max(0, s - 8):organ.end() if organ else e]
+                break
+        entry = tally.setdefault(name, [0.0, q, None])
+        entry[0] += 1.0
+        if parent:
+            entry[2] = parent
+    for s, e, name in idx.scan_townships(text):
+        if name not in tally:
+            tally.setdefault(name, [0.0, text[s:e], None, 0])
+        if len(tally[name]) == 4:
+            tally[name][3] += 1
+    tally = {n: v[:3] for n, v in tally.items() if len(v) == 3 or v[3] >= 2}
+    if not tally:
+        return None
+    name, (weight, quote, parent) = max(tally.items(), key=lambda kv: (kv[1][2] is not None, kv[1][0]))
+    return name, quote, parent
+
+
+def _parents_before(text: str, s: int) -> list[str]:
+    """Division codes whose name ends exactly at s (the county before a township)."""
+    idx = divisions()
+    out = []
+    for n in range(2, min(idx._max_len, s) + 1):
+        a = idx.aliases.get(text[s - n:s])
+        if a is not None:
+            out.extend(idx.every(a.text))
+    return out
+
+
+# a provincial government speaking: 省政府坚持…, 在省委坚强领导下, 全省经济社会…
+_PROVINCE_VOICE = re.compile(r"省政府|省人民政府|省委|全省|我省|本省")
+_ISSUED = re.compile(r"[、，,和及\s]*(?:联合)?(?:印发了|印发《|发布了|公布了|出台了|颁布了)")
+
+
+def _central_in_body(text: str) -> str | None:
+    """A central organ issuing, or a nationwide addressee, in a document's opening (news of
+    a central document; a central organ's notice). 按照中共中央、国务院印发的《纲要》 — a local
+    document citing it — says 印发的, not 印发了/印发《, and does not count."""
+    head = text[:_ADDRESSEE_CHARS]
+    for word in _cue_words("NationalAddresseeScheme"):
+        i = head.find(word)
+        if i >= 0:
+            return head[max(0, i - 4):i + len(word) + 8].strip()
+    organs = _cue_words("CentralOrganScheme")
+    for m in re.finditer("|".join(map(re.escape, organs)), head):
+        e = m.end()
+        # 中共中央办公厅、国务院办公厅印发了: the organ's own office, then more organs
+        tail = re.match(r"[\u4e00-\u9fff]{0,4}?(?:办公厅|办公室)?(?:[、，,和及]\s*(?:"
+                        + "|".join(map(re.escape, organs)) + r")[\u4e00-\u9fff]{0,4}?(?:办公厅|办公室)?)*", head[e:])
+        end = e + (tail.end() if tail else 0)
+        if _ISSUED.match(head, end):
+            return head[m.start():end + 3]
+        y = _YEAR_BEFORE.search(head, max(0, m.start() - 14), m.start())
+        if y and y.end() == m.start() and not _CENTRAL_BRANCH.match(head, e):
+            return head[y.start():e].strip("\n。；; ")     # 2022年,司法部坚持…: the organ speaks
+    return None
+
+
+# 国家税务总局乳山市税务局: a central organ's local branch
+_CENTRAL_BRANCH = re.compile(r"[\u4e00-\u9fff]{0,3}?(?:省|市|县|区|州)")
+
+
+def _common_province(scores: "_Scores") -> str | None:
+    """The province of every division the text names (if one, and named at least twice)."""
+    idx = divisions()
+    provs = set()
+    for c in scores.base:
+        chain = idx.ancestors(c) + [c]
+        provs.add(chain[0])
+    if len(provs) == 1 and sum(scores.count.values()) >= 2:
+        return provs.pop()
+    return None
+
+
+def _addressed_superior(text: str, code: str) -> tuple[str, str] | None:
+    """(addressee, self word) when an addressee line at the top names a division above `code`
+    and the text speaks (我市/我县/全区) at `code`'s level."""
+    idx = divisions()
+    d = idx.division(code)
+    selfm = re.search(r"[我本全]" + re.escape(d.suffix) + r"(?![场民长委级直属])", text)
+    if not selfm:
+        return None
+    for a, b in _addressee_spans(text):
+        for s, e, alias in idx.scan(text[a:b]):
+            for c in alias.codes:
+                if idx.is_ancestor(c, code):
+                    return text[a:b].strip(), selfm.group(0)
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -786,15 +1028,22 @@ def _organ_sources(text: str, organ: str | None, title: str | None, header: dict
     m = _HEADER_IN_TEXT.search(text[:600])
     if m:
         out.append((m.group(1), True))
+    # a government decree's promulgation note: (2015年1月12日西宁市人民政府令第137号公布…)
+    m = _DECREE.search(text[:300])
+    if m:
+        out.append((m.group(1), True))
     titles = [title.strip()] if title else []
-    # the first line that is not header chrome, if it is short and reads like a title
-    for line in text[:1000].split("\n"):
-        line = line.strip()
-        if not line or _HEADER_LINE.search(line):
-            continue
+    # the first line that is not header chrome, if it is short and reads like a title; a
+    # title set on two lines (重庆市江北区石马河街道 / 关于2022年法治政府建设情况的报告) is joined
+    lines = [ln.strip() for ln in text[:1000].split("\n")]
+    lines = [ln for ln in lines if ln and not _HEADER_LINE.search(ln)][:2]
+    if lines:
+        line = lines[0]
+        if (len(lines) == 2 and not _TITLE_LINE.search(line) and len(line) <= 30
+                and lines[1].startswith("关于") and len(lines[1]) <= 60):
+            line = line + lines[1]
         if len(line) <= 80 and _TITLE_LINE.search(line) and line not in titles:
             titles.append(line)
-        break
     for line in titles:
         part = _organ_part(line)
         if part:
@@ -836,7 +1085,7 @@ def _from_organ(sources, scores: _Scores):
             # a township organ (慈城镇人民政府) and a county title: the township under that county
             evidence += f'; township from organ "{township[1]}"'
         loc = _locality_with_township(code, chain.township or (township[0] if township else None))
-        reason = f"{label} names {loc.name} ({loc.code})"
+        reason = f"{label} names {loc.name} ({getattr(loc, 'township_code', '') or loc.code})"
         written = chain.names[-1]
         said = written + s[chain.names_end:chain.names_end + 1]
         official = divisions().division(code).name
@@ -859,13 +1108,58 @@ def resolve_locality(text: str, *, organ: str | None = None, title: str | None =
     if found is not None:
         return found
 
-    code, twins = _pick_from_body(scores, _level_hint(text))
+    hint = _level_hint(text)
+    code, twins = _pick_from_body(scores, hint)
+    if township is None and central is None and (
+            code is None or hint in ("镇", "乡") or scores.count.get(code, 0) < 2
+            or _TOWNSHIP_VOICE.search(text[:_HEAD_CHARS])):
+        # a township's report or notice that names itself only in the body
+        body_town = _body_township(text, scores)
+        if body_town is not None:
+            name, quote, parent = body_town
+            if parent is not None:
+                loc = _locality_with_township(parent, name)
+                return LocalityResolution(
+                    locality=loc, reason=f"the text names the township {name} ({loc.township_code}) as its own",
+                    evidence=f'"{quote}"')
+            under = [t for t in (idx.townships_under(code, name) if code else [])]
+            if len(under) == 1:
+                loc = idx.township(under[0])
+                return LocalityResolution(
+                    locality=loc, reason=f"the text names the township {name} ({under[0]}) as its own; "
+                                         f"it lies in {idx.division(code).name}, also named",
+                    evidence=f'"{quote}"')
+            lone = _lone_township(name, quote, scores, text[:_ADDRESSEE_CHARS])
+            if lone is not None:
+                return lone
     if twins:
         return _ambiguous(twins)
     own_voice = code is not None and bool(scores.self_refs.get(code))
+    passing = code is None or (not own_voice and scores.count[code] < 2)
+    if central is None and passing:
+        # news of a central document (近日，中共中央办公厅、国务院办公厅印发了《…》) or a
+        # document sent to every province (各省、自治区、直辖市人民政府…): nationwide
+        central = _central_in_body(text)
     if central is not None and not own_voice:
         return LocalityResolution(locality=_nation(), reason="issued by a central organ",
                                   evidence=f'organ "{central}"')
+    if township and (code is None or idx.division(code).level != "county"
+                     or not idx.townships_under(code, township[0])):
+        lone = _lone_township(township[0], township[1], scores, text[:_ADDRESSEE_CHARS])
+        if lone is not None:
+            return lone
+    if (hint == "省" or len(_PROVINCE_VOICE.findall(text[:_ADDRESSEE_CHARS * 2])) >= 2) and (
+            code is None or scores.count[code] < 2):
+        # a provincial government's report that speaks only of 全省/省委/省政府: the one
+        # province every division it names lies in
+        prov = _common_province(scores)
+        if prov is not None:
+            loc = idx.locality(prov)
+            named = sorted({idx.division(c).name for c in scores.base})
+            return LocalityResolution(
+                locality=loc, reason=f"the text speaks as a province (我省/全省/省委) and every division it "
+                                     f"names lies in {loc.name}",
+                evidence=f"speaks as 省; names {'、'.join(named[:4])}")
     if code is None:
         if township:
             return LocalityResolution(
@@ -874,6 +1168,15 @@ def resolve_locality(text: str, *, organ: str | None = None, title: str | None =
         return LocalityResolution(locality=None, reason="no administrative division named in the text")
     if not own_voice and scores.count[code] < 2:
         name = idx.division(code).name
+        superior = _addressed_superior(text, code)
+        if superior is not None:
+            # a report sent up (河北省人民政府：… 我市 …) that names, once, a division under the
+            # addressee at the level it speaks as: its own
+            loc = idx.locality(code)
+            return LocalityResolution(
+                locality=loc, reason=f"the report is addressed to {superior[0]} and speaks as {superior[1]}; "
+                                     f"{name} ({code}) is the one such division it names",
+                evidence=f'addressee "{superior[0]}"; {name} named once')
         return LocalityResolution(
             locality=None, candidates=[idx.locality(code)],
             reason=f"only a passing mention of {name}; not enough to call it the document's place")
@@ -890,8 +1193,9 @@ def resolve_locality(text: str, *, organ: str | None = None, title: str | None =
     if township and loc.level == "county":
         # the organ is a township; the body tells the county it belongs to
         loc = _locality_with_township(code, township[0])
+        code9 = f" ({loc.township_code})" if getattr(loc, "township_code", "") else ""
         return LocalityResolution(
-            locality=loc, reason=f"organ names the township {loc.name}; the text places it in {loc.county}",
+            locality=loc, reason=f"organ names the township {loc.name}{code9}; the text places it in {loc.county}",
             evidence=f'organ "{township[1]}"; county by {evidence}')
     return LocalityResolution(locality=loc, reason=f"the text names {loc.name} ({loc.code}) as its own",
                               evidence=evidence)
