@@ -47,6 +47,7 @@ import pyoxigraph as ox
 
 import kg
 from kg.namespaces import PREFIXES, XSD, expand, shorten, with_prolog
+from kg.sparqltext import SKIP, code_segments
 from kg.store import Store
 
 QUERIES_ENV = "KG_QUERIES"
@@ -231,26 +232,12 @@ def _check_lexical(value: str, ptype: str) -> None:
 
 # ---------------------------------------------------------------------- SPARQL text scanning
 
-# Tokens we must step over to find variables, keywords and braces of the query itself:
-# comments, strings (long forms first), IRIs. `<` followed by a space is the operator, not an IRI.
-_SKIP = re.compile(r'''#[^\n]*|"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'|'''
-                   r'''"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\s]*>''')
 _VAR = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)")
-
-
-def _code_segments(sparql: str) -> list[tuple[int, str]]:
-    """(offset, text) of the parts of the query outside comments, strings and IRIs."""
-    out, pos = [], 0
-    for m in _SKIP.finditer(sparql):
-        out.append((pos, sparql[pos:m.start()]))
-        pos = m.end()
-    out.append((pos, sparql[pos:]))
-    return out
 
 
 def query_variables(sparql: str) -> set[str]:
     """Names of the variables the query mentions (outside comments, strings and IRIs)."""
-    return {m.group(1) for _, seg in _code_segments(sparql) for m in _VAR.finditer(seg)}
+    return {m.group(1) for _, seg in code_segments(sparql) for m in _VAR.finditer(seg)}
 
 
 def _where_brace(sparql: str) -> int:
@@ -262,7 +249,7 @@ def _where_brace(sparql: str) -> int:
     depth = 0
     first_brace = -1
     seen_where = False
-    for off, seg in _code_segments(sparql):
+    for off, seg in code_segments(sparql):
         for m in re.finditer(r"[{}()]|(?<![\w:?$])WHERE\b", seg, re.IGNORECASE):
             tok = m.group(0)
             if tok in "({":
@@ -585,7 +572,7 @@ def split_order_by(sparql: str) -> Optional[tuple[str, list[tuple[str, bool]]]]:
     last = None                       # offset of the last ORDER BY at depth 0
     skipped_after: list[str] = []     # comments, strings, IRIs after it
     pos = 0
-    for m in list(_SKIP.finditer(sparql)) + [None]:
+    for m in list(SKIP.finditer(sparql)) + [None]:
         end = m.start() if m is not None else len(sparql)
         seg = sparql[pos:end]
         for t in re.finditer(r"[{}()]|ORDER\s+BY\b|\b(?:SELECT|CONSTRUCT|ASK|DESCRIBE)\b",
@@ -606,7 +593,7 @@ def split_order_by(sparql: str) -> Optional[tuple[str, list[tuple[str, bool]]]]:
             pos = m.end()
     if form != "SELECT" or last is None or any(not s.startswith("#") for s in skipped_after):
         return None
-    tail = _SKIP.sub(" ", sparql[last:])
+    tail = SKIP.sub(" ", sparql[last:])
     tail = _ORDER_BY.sub(" ", tail, count=1)
     keys: list[tuple[str, bool]] = []
     at = 0
