@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import pipeline, read
+from .errors import one_line
 
 
 @dataclass
@@ -17,7 +18,7 @@ class Failure:
     reason: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
+        return one_line(f"{self.path}: {self.reason}")
 
 
 def iter_documents(paths):
@@ -230,15 +231,13 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     return report
 
 
-def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, allow_update: bool = False,
-          timeout: float = 10.0, max_results: int = 10_000, max_request_bytes: int = 1_000_000,
-          workers: int = 2, ready=None) -> None:
+def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, ready=None, **settings) -> None:
     """Serve the store over HTTP until interrupted: a SPARQL 1.1 endpoint at /sparql and HTML
-    pages (see kg.server). Read-only unless allow_update; `ready(url)` is called once listening."""
+    pages (see kg.server). `settings` are the fields of kg.server.Config (allow_update,
+    allow_service, timeout, workers …); `ready(url)` is called once listening."""
     from . import server
     from .store import default_store_path
-    cfg = server.Config(str(store or default_store_path()), host, port, allow_update, timeout,
-                        max_results, max_request_bytes, workers)
+    cfg = server.Config(str(store or default_store_path()), host, port, **settings)
     server.serve(cfg, ready=ready)
 
 

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode
 
 from . import ontology, pipeline, places, rdf, read
+from .errors import one_line
 from .store import DocumentGraph, Store
 
 
@@ -49,9 +50,9 @@ class BuildReport:
                  f"in the store; {self.seconds:.1f} s"]
         lines += [f"  note: {n}" for n in self.notes]
         for path, reason in self.failed:
-            lines.append(f"  skipped {path}: {reason}")
+            lines.append("  skipped " + one_line(f"{path}: {reason}"))
         for path, other in self.duplicates:
-            lines.append(f"  skipped {path}: same content as {other}")
+            lines.append("  skipped " + one_line(f"{path}: same content as {other}"))
         return "\n".join(lines)
 
 

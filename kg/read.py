@@ -40,6 +40,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional
 
+from .errors import one_line
+
 MB = 1024 * 1024
 MAX_FILE_BYTES = 200 * MB          # larger inputs are not reports; refuse before reading
 MAX_DOCX_UNZIPPED = 200 * MB       # python-docx loads every part into memory
@@ -58,7 +60,7 @@ class ReadError(Exception):
         self.path = os.fspath(path) if isinstance(path, os.PathLike) else str(path)
         # Reasons are sometimes built from library messages: keep them on one line.
         self.reason = " ".join(str(reason).split())
-        super().__init__(f"{self.path}: {self.reason}")
+        super().__init__(f"{one_line(self.path)}: {self.reason}")
 
     def __reduce__(self):   # so that errors survive the trip back from a worker process
         return type(self), (self.path, self.reason)
