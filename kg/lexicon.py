@@ -13,6 +13,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick
+from rdflib import URIRef
+from rdflib.namespace import SKOS
 
 from . import ontology
 from .offsets import OffsetMap, delete_spans
@@ -36,6 +38,7 @@ class Entry:
     label: str          # the concept's prefLabel
     surface: str        # the label that matched
     evidence_only: bool # an kg:evidenceLabel (执法记录仪 shows 执法全过程记录 without naming it)
+    context: tuple = () # a kg:weakLabel: counts only where one of these kg:contextCue words stands
 
 
 class Hit(NamedTuple):      # a tuple: a document has a hundred, made in a tight loop
@@ -45,7 +48,7 @@ class Hit(NamedTuple):      # a tuple: a document has a hundred, made in a tight
 
 
 class Matcher:
-    def __init__(self, concepts):
+    def __init__(self, concepts, weak: dict | None = None):
         self._auto = ahocorasick.Automaton()
         entries: dict[str, Entry] = {}
         for c in concepts:
@@ -57,6 +60,10 @@ class Matcher:
                 key = match_form(surface)
                 if key and key not in entries:
                     entries[key] = Entry(c.notation, c.label, surface, True)
+            for surface, context in (weak or {}).get(c.notation, ()):
+                key = match_form(surface)
+                if key and key not in entries:
+                    entries[key] = Entry(c.notation, c.label, surface, True, context)
         for key, entry in entries.items():
             self._auto.add_word(key, (len(key), entry))
         self.size = len(entries)
@@ -76,7 +83,7 @@ class Matcher:
 
 @lru_cache(maxsize=1)
 def mechanism_matcher() -> Matcher:
-    return Matcher(ontology.mechanisms())
+    return Matcher(ontology.mechanisms(), weak_labels())
 
 
 @lru_cache(maxsize=1)
@@ -102,3 +109,88 @@ def tokenizer():
         if len(term) > 1:
             tok.add_word(term, freq=max(2000, 200 * len(term)))
     return tok
+
+
+# ---------------------------------------------------------------- patterns (regular expressions as data)
+
+@dataclass(frozen=True)
+class Signal:
+    """A kg:DoctypeSignal of ontology/kg.ttl: a pattern searched in a zone of a document."""
+    notation: str
+    doctype: str        # the notation of the kg:DoctypeScheme concept it kg:signals
+    zone: str           # title | head | tail | body
+    weight: int
+    pattern: re.Pattern
+
+
+def _literal(g, node, prop):
+    v = g.value(node, prop)
+    return None if v is None else v.toPython()
+
+
+@lru_cache(maxsize=1)
+def doctype_signals() -> tuple[Signal, ...]:
+    g = ontology.graph()
+    kg = ontology.KG
+    out = []
+    for c in ontology.scheme(str(kg.DoctypeSignalScheme)):
+        node = URIRef(c.iri)
+        target = g.value(node, kg.signals)
+        pattern = _literal(g, node, kg.pattern)
+        if target is None or not pattern:
+            continue
+        out.append(Signal(c.notation, str(g.value(target, SKOS.notation)),
+                          str(_literal(g, node, kg.zone) or "body"),
+                          int(_literal(g, node, kg.weight) or 1), re.compile(pattern)))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def doctype_title_weights() -> dict[str, int]:
+    """{doctype: kg:weight} — what the title's genre word counts for its type."""
+    g = ontology.graph()
+    return {c.notation: int(_literal(g, URIRef(c.iri), ontology.KG.weight) or 4)
+            for c in ontology.scheme(str(ontology.KG.DoctypeScheme))}
+
+
+@dataclass(frozen=True)
+class PatternEntry:
+    """A kg:pattern of a mechanism concept: a paraphrase that names the concept without a label."""
+    notation: str
+    label: str
+    pattern: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def mechanism_patterns() -> tuple[PatternEntry, ...]:
+    g = ontology.graph()
+    out = []
+    for c in ontology.mechanisms():
+        for p in sorted(str(o) for o in g.objects(URIRef(c.iri), ontology.KG.pattern)):
+            out.append(PatternEntry(c.notation, c.label, re.compile(p)))
+    return tuple(out)
+
+
+def find_patterns(text: str) -> list[Hit]:
+    """Mentions found by the mechanisms' kg:pattern regexes (the span of group m, else the match)."""
+    hits = []
+    for entry in mechanism_patterns():
+        lexical = Entry(entry.notation, entry.label, entry.pattern.pattern, True)
+        for m in entry.pattern.finditer(text):
+            span = m.span("m") if "m" in entry.pattern.groupindex and m.group("m") else m.span()
+            hits.append(Hit(span[0], span[1], lexical))
+    return hits
+
+
+@lru_cache(maxsize=1)
+def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """{notation: ((weak label, its concept's context cue words), …)} — kg:weakLabel / kg:contextCue."""
+    g = ontology.graph()
+    out = {}
+    for c in ontology.mechanisms():
+        node = URIRef(c.iri)
+        cues = tuple(sorted(str(o) for o in g.objects(node, ontology.KG.contextCue)))
+        labels = sorted(str(o) for o in g.objects(node, ontology.KG.weakLabel))
+        if labels:
+            out[c.notation] = tuple((w, cues) for w in labels)
+    return out

@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from functools import lru_cache
 
-from . import ontology
+from . import lexicon, ontology
 from .document import Document, Section, Sentence
 
 _CN_NUM = "一二三四五六七八九十"
@@ -63,58 +63,180 @@ def _role_of(heading: str) -> str | None:
     return min(roles, key=priority.get) if roles else None
 
 
+# Lines that are never the title: page chrome and the header table ([ 索引号 ] …, 来源:…, a
+# breadcrumb 首页>…), a document number (X政发〔2015〕N号) or a date line, a salutation (…：).
+_NOT_TITLE = re.compile(r"[\[\]【】|｜>＞:：]|^\s*[\u4e00-\u9fff]{0,10}[〔\[［(（](?:19|20)\d\d[〕\]］)）]\s*\d+\s*号\s*$"
+                        r"|^\s*(?:19|20)\d\d\s*[年.\-/]\s*\d{1,2}\s*(?:[月.\-/]\s*\d{1,2}\s*日?)?")
+# The header table of a portal that lays it out with bars: “标 题 | X关于…的通知 |”.
+_TABLE_TITLE = re.compile(r"^\s*标\s*题\s*[|｜:：]?\s*(?P<t>[^|｜]{4,120}?)\s*[|｜]?\s*$")
+# A line of body text: a long line or a sentence ending in 。
+_BODY_LINE = re.compile(r"^[^\n]{120,}$|。\s*$")
+# Organ lines that stand above a title which begins with 关于 (河南省人民政府 / 关于2023年度…的报告).
+_ORGAN_LINE = re.compile(r"^[\u4e00-\u9fff（）()、]{2,30}$")
+_TITLE_HEAD_LINES = 40
+
+
+def _title_cue_at_end(line: str, cues) -> bool:
+    return any(line.endswith(w) for w in cues)
+
+
 def find_title(text: str) -> tuple[str | None, int]:
-    """The document's title if its first line is one; with the offset where the body begins."""
+    """The document's title and the offset where the body begins.
+
+    The title is the first title-shaped line of the head (before the first line of body text)
+    that begins with 关于… or ends with a genre word (…情况报告, …实施方案, …的通知); page
+    chrome, header-table rows, document numbers and dates above it are skipped. A title broken
+    over two lines (关于印发…建设 / 工作安排的通知, or 贵州省…工作 / 情况报告) is joined, and an
+    organ line above a 关于… line is its first part (河南省人民政府 / 关于…的报告)."""
+    cues = [w for ws in ontology.doctype_cues().values() for w in ws]
+    lines = []                      # (start, end, stripped) of the non-empty head lines
     pos = 0
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped:
-            cues = [w for ws in ontology.doctype_cues().values() for w in ws]
-            is_heading = any(p.match(stripped) for _, p in _HEADINGS)
-            if (_TITLE_SHAPE.match(stripped) and not is_heading
-                    and ("关于" in stripped or any(stripped.endswith(w) for w in cues))):
-                return stripped, pos + len(line) + 1
-            return None, pos
+            lines.append((pos, pos + len(line), stripped))
+            if _BODY_LINE.search(stripped) or len(lines) >= _TITLE_HEAD_LINES:
+                break
         pos += len(line) + 1
+    for i, (s, e, line) in enumerate(lines):
+        m = _TABLE_TITLE.match(line)
+        if m and ("关于" in m.group("t") or _title_cue_at_end(m.group("t"), cues)):
+            return m.group("t").strip(), min(e + 1, len(text))
+        if _BODY_LINE.search(line):
+            break
+        if not _TITLE_SHAPE.match(line) or _NOT_TITLE.search(line) or any(p.match(line) for _, p in _HEADINGS):
+            continue
+        title, end = line, e
+        nxt = lines[i + 1] if i + 1 < len(lines) else None
+        if (nxt and not _title_cue_at_end(line, cues) and _TITLE_SHAPE.match(nxt[2])
+                and not _NOT_TITLE.search(nxt[2]) and _title_cue_at_end(nxt[2], cues)
+                and ("关于" in line or len(nxt[2]) <= 12) and "关于" not in nxt[2]):
+            title, end = line + nxt[2], nxt[1]          # a title broken over two lines
+        if "关于" in title or _title_cue_at_end(title, cues):
+            prev = lines[i - 1][2] if i else ""
+            if (title.startswith("关于") and prev and _ORGAN_LINE.match(prev)
+                    and not _NOT_TITLE.search(prev)):
+                title = prev + title
+            return title, min(end + 1, len(text))
     return None, 0
 
 
-def find_doctype(title: str | None, text: str) -> str:
-    cues = ontology.doctype_cues()
+def doctype_scores(title: str | None, text: str) -> dict[str, int]:
+    """{doctype: the weight of its signals}: the title's last genre word (关于印发…报告的通知 is a
+    notice) and the kg:DoctypeSignal patterns found in their zones (articles, a salutation to
+    subordinates, 现印发给你们, 报告如下 …)."""
+    scores = {doctype: 0 for doctype in ontology.doctype_cues()}
     if title:
-        # the last genre word of the title decides: 关于印发…报告的通知 is a notice
-        ends = [(title.rfind(w) + len(w), doctype) for doctype, words in cues.items()
+        ends = [(title.rfind(w) + len(w), doctype) for doctype, words in ontology.doctype_cues().items()
                 for w in words if w in title]
         if ends:
-            return max(ends)[1]
-    head = text[:1500]
-    if re.search(r"(?:报告|汇报)如下", head):
-        return "annual_report"
-    if re.search(r"(?:通知|意见)如下|现就.{0,30}(?:通知|意见)", head):
-        return "notice"
-    return "annual_report"
+            doctype = max(ends)[1]
+            scores[doctype] += lexicon.doctype_title_weights().get(doctype, 4)
+    zones = {"title": title or "", "head": text[:800], "tail": text[-300:], "body": text}
+    for signal in lexicon.doctype_signals():
+        if signal.pattern.search(zones.get(signal.zone, text)):
+            scores[signal.doctype] = scores.get(signal.doctype, 0) + signal.weight
+    return scores
 
 
-def find_year(title: str | None, body: str, header: dict, doctype: str) -> int | None:
-    """The year the document covers."""
-    if title and (m := _YEAR.search(title)):
+def find_doctype(title: str | None, text: str) -> str:
+    scores = doctype_scores(title, text)
+    best = max(scores.values(), default=0)
+    if best <= 0:
+        return "annual_report"          # an untitled page with no signal: a report's body
+    # ties go to the account of work done (the outline's default)
+    return "annual_report" if scores.get("annual_report", 0) == best else max(scores, key=scores.get)
+
+
+# ---------------------------------------------------------------- the year a document covers
+# Years that never date a document: targets (到2025年, 2025年前), ranges (2021—2025年, 2021-2025),
+# cited titles 《…（2021—2025年）》 and cited document numbers 〔2019〕.
+_YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*年?\s*[—–\-~至到－]{1,2}\s*(?:19|20)\d\d\s*年?")
+_YEAR_TARGET = re.compile(r"(?:到|至|于|在)\s*(?:19|20)\d\d\s*年(?:底|末)?|(?:19|20)\d\d\s*年(?:底)?(?:前|之前)")
+_DOC_NUMBER_YEAR = re.compile(r"[〔\[［](?:19|20)\d\d[〕\]］]")
+
+
+def _blank(m: re.Match) -> str:
+    return re.sub(r"\d", "#", m.group(0))
+
+
+def mask_years(text: str, titles: bool = True) -> str:
+    """text with the years that date nothing blanked out (same length)."""
+    text = _YEAR_RANGE.sub(_blank, text)
+    text = _YEAR_TARGET.sub(_blank, text)
+    text = _DOC_NUMBER_YEAR.sub(_blank, text)
+    if titles:
+        text = re.sub(r"《[^《》]{0,80}》", _blank, text)
+    return text
+
+
+# A report's opening names its year: “2024年，我局…”, “2024年以来，…”, “2023年度，…”, or the
+# formula 现将2024年度…情况报告如下 (a line that is a date, 2025年2月, is the signature, not the year).
+_OPENING_YEAR = re.compile(r"(?m)^[ \t•·]*(?P<y>(?:19|20)\d\d)\s*年度?(?:以来)?\s*[,，、]"
+                           r"|现将[^\n。]{0,30}?(?P<z>(?:19|20)\d\d)\s*年度?[^\n。]{0,40}(?:报告|汇报|总结)如下")
+_FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*(?:年\s*(?P<m>\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
+                        r"|[-./](?P<m2>\d{1,2})[-./]\d{1,2})")
+# A requirement document's own number: on a line of its own, or in the header (发文字号).
+_OWN_NUMBER = re.compile(r"(?m)^[ \t|｜]*(?:发文字号[ \t|｜:：]*)?[\u4e00-\u9fff]{1,10}\s*[〔\[［(（](?P<y>(?:19|20)\d\d)[〕\]］)）]\s*\d+\s*号")
+
+
+def _date_year(m: re.Match, report: bool) -> int:
+    """The year a signature or issue date gives: a report signed in the first half of a year
+    (2025年2月) is about the year before; a notice is dated by its own year."""
+    year = int(m.group("y"))
+    month = m.group("m") or m.group("m2")
+    if report and (month is None or int(month) <= 6):
+        return year - 1
+    return year
+
+
+def _header_date(header: dict):
+    for key in ("written", "published"):
+        value = header.get(key)
+        if value and (m := _FULL_DATE.search(value) or re.match(r"(?P<y>(?:19|20)\d\d)", value)):
+            return m
+    return None
+
+
+def find_year(title: str | None, body: str, header: dict, doctype: str, text: str = "") -> int | None:
+    """The year the document covers: of a report the year reported on, of a requirement
+    document the year it was issued. Targets and citations never count (mask_years)."""
+    head_all = text[:len(text) - len(body)] if text and len(text) >= len(body) else ""
+    if title and (m := _YEAR.search(mask_years(title, titles=False))):
         return int(m.group(1))
-    if doctype == "annual_report":
-        # a report opens with the year it covers: “2024年,…” / “2024年度,…” / a heading 一、2024年…
-        m = _YEAR.search(body[:400])
+    masked = mask_years(body)
+    report = doctype == "annual_report"
+    if report:
+        # the opening: 2024年，…; a line that is only a date is the signature
+        m = _OPENING_YEAR.search(masked[:1500])
         if m:
-            return int(m.group(1))
-        years = Counter(int(y) for y in _YEAR.findall(body))
+            return int(m.group("y") or m.group("z"))
+        # signed (2025年2月) or published: the year before, when in the first half
+        tail_dates = list(_FULL_DATE.finditer(body[-200:]))
+        head_dates = [d for d in _FULL_DATE.finditer(body[:200])
+                      if re.fullmatch(r"\s*", body[max(0, body.rfind("\n", 0, d.start()) + 1):d.start()])]
+        for m in (tail_dates[-1] if tail_dates else None, head_dates[0] if head_dates else None,
+                  _header_date(header)):
+            if m:
+                return _date_year(m, True)
+        years = Counter(int(y) for y in _YEAR.findall(masked))
         if years:
             return years.most_common(1)[0][0]
-    else:
-        # a requirement document is dated where it is signed, at the end
-        dates = re.findall(r"(20\d\d)\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日", body[-300:])
+        return None
+    # a requirement document: its own number (X政发〔2015〕N号), its signature or issue date
+    own = header.get("doc_no") or ""
+    if (m := re.search(r"[〔\[［(（]((?:19|20)\d\d)[〕\]］)）]", own)) or \
+            (m := _OWN_NUMBER.search(head_all + body[:600])):
+        return int(m.group(1) if m.re is not _OWN_NUMBER else m.group("y"))
+    for zone in (body[:800], body[-300:]):
+        dates = [d for d in _FULL_DATE.finditer(zone)]
         if dates:
-            return int(dates[-1])
-    written = header.get("written") or header.get("published")
-    if written and (m := re.match(r"(20\d\d)", written)):
-        return int(m.group(1)) - (1 if doctype == "annual_report" else 0)
+            return _date_year(dates[0] if zone is not body[-300:] else dates[-1], False)
+    if (m := _header_date(header)):
+        return _date_year(m, False)
+    years = Counter(int(y) for y in _YEAR.findall(masked))
+    if years:
+        return years.most_common(1)[0][0]
     return None
 
 
@@ -222,7 +344,7 @@ def structure(doc: Document) -> Document:
     doc.title, body_start = find_title(text)
     doc.doctype = find_doctype(doc.title, text)
     body = text[body_start:]
-    doc.year = find_year(doc.title, body, doc.header, doc.doctype)
+    doc.year = find_year(doc.title, body, doc.header, doc.doctype, text)
     doc.organ = find_organ(doc.title, body, doc.header)
     doc.sections = find_sections(text, body_start, doc.doctype)
     starts = [s.start for s in doc.sections]
