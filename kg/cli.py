@@ -8,6 +8,7 @@ import sys
 import click
 
 from . import api
+from .server.config import Config as ServeConfig
 
 
 def _fail(message: str) -> None:
@@ -20,11 +21,32 @@ def main():
     """法治图谱: a knowledge graph of 法治政府建设 reports."""
 
 
+def locality_option(f):
+    return click.option("--locality", metavar="NAME_OR_CODE", default=None,
+                        help="The locality of every file given, for files whose text does not say: a "
+                             "name, a chain (丰都县栗子乡), a 6/9/12-digit code, or 全国. A corpus "
+                             "MANIFEST.tsv with a `locality` column does the same per file.")(f)
+
+
+def _set_locality(value):
+    """--locality: the override kg.places applies to every document of this process (and of
+    the worker processes forked from it)."""
+    if value is None:
+        return
+    from . import places
+    try:
+        places.set_override(value)
+    except ValueError as e:
+        _fail(str(e))
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
-def extract(paths, fmt):
+@locality_option
+def extract(paths, fmt, locality):
     """Extract structure, locality and facts from report files or directories."""
+    _set_locality(locality)
     # records are written as they come (one JSON list, a record a line): a 50 MB report or
     # a thousand files never sit in memory as one big list
     extracted, errors = 0, 0
@@ -103,12 +125,14 @@ def _open(store_path, read_only=False):
 @endpoint_options
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes computing document graphs (one process writes the store).")
+@locality_option
 @click.option("--bulk/--atomic", default=None,
               help="Bulk load (~3x faster writes; an interrupted load is dropped and redone) or one "
                    "transaction per batch of documents. Default: bulk into a store with no documents "
                    "yet, atomic otherwise.")
-def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk):
+def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk, locality):
     """Build report files (default: corpus/) into the embedded store (or --endpoint)."""
+    _set_locality(locality)
     from .query import EndpointError
     paths = paths or ("corpus",)
     ep = _endpoint(endpoint, update_url, store_url)
@@ -269,33 +293,60 @@ def audit(region, all_, against, fmt, output, record, store_path, endpoint, upda
         click.echo(text)
 
 
+# The server's defaults, written once in kg.server.config.
+_SERVE = ServeConfig("")
+
+
 @main.command()
 @store_option
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default=_SERVE.host, show_default=True,
               help="Address to bind (default: this machine only).")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port (0: any free port).")
-@click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (default: refused, 403).")
-@click.option("--timeout", default=10.0, show_default=True, type=float, metavar="SECONDS",
+@click.option("--port", default=_SERVE.port, show_default=True, type=int, help="Port (0: any free port).")
+@click.option("--allow-update", is_flag=True,
+              help="Accept SPARQL Update (default: refused, 403). Updates from a page of another "
+                   "origin are refused even then.")
+@click.option("--update-token", default="", envvar="KG_UPDATE_TOKEN", metavar="TOKEN",
+              help="With --allow-update: an update must carry 'Authorization: Bearer TOKEN' "
+                   "(or set $KG_UPDATE_TOKEN).")
+@click.option("--allow-service", is_flag=True,
+              help="Let SERVICE (and LOAD, with --allow-update) call other servers "
+                   "(default: refused, 400).")
+@click.option("--timeout", default=_SERVE.timeout, show_default=True, type=float, metavar="SECONDS",
               help="Time limit of a query; a query over it is stopped (503).")
-@click.option("--max-results", default=10_000, show_default=True, type=int, metavar="N",
-              help="Most rows (or triples) a query may return.")
-@click.option("--max-request-bytes", default=1_000_000, show_default=True, type=int, metavar="N",
-              help="Largest request accepted (413 above).")
-@click.option("--workers", default=2, show_default=True, type=int,
+@click.option("--max-results", default=_SERVE.max_results, show_default=True, type=int, metavar="N",
+              help="Most rows (or triples) a query may return (400 above).")
+@click.option("--max-request-bytes", default=_SERVE.max_request_bytes, show_default=True, type=int,
+              metavar="N", help="Largest request accepted (413 above).")
+@click.option("--max-query-memory", "max_query_memory_mb", default=_SERVE.max_query_memory_mb,
+              show_default=True, type=click.IntRange(64), metavar="MB",
+              help="Memory a query may take; a worker over it is stopped (503).")
+@click.option("--workers", default=_SERVE.workers, show_default=True, type=click.IntRange(1),
               help="Query worker processes.")
-def serve(store_path, host, port, allow_update, timeout, max_results, max_request_bytes, workers):
+@click.option("--per-client", default=0, type=click.IntRange(0), metavar="N",
+              help="Queries one client address may run at once; more wait their turn "
+                   "[default: workers - 1].")
+@click.option("--header-timeout", default=_SERVE.header_timeout, show_default=True, type=float,
+              metavar="SECONDS", help="Time to send a request's headers, and again its body (closed / 408).")
+@click.option("--allowed-host", "allowed_hosts", multiple=True, metavar="NAME",
+              help="A Host header to answer (repeatable); default: loopback names when bound to "
+                   "127.0.0.1, the bound address otherwise, any on 0.0.0.0.")
+@click.option("--forwarded-allow-ips", default="", metavar="IPS",
+              help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client.")
+def serve(store_path, host, port, **settings):
     """Serve the store: SPARQL 1.1 endpoint at /sparql, HTML pages at /."""
     from .store import StoreError
+    settings["allowed_hosts"] = list(settings["allowed_hosts"])
 
     def ready(url):
+        refused = [w for w, on in (("updates", settings["allow_update"]),
+                                   ("SERVICE", settings["allow_service"])) if not on]
         click.echo(f"kg serve: {url} (SPARQL endpoint {url}sparql; "
-                   f"{'updates allowed' if allow_update else 'read-only'}; Ctrl-C to stop)", err=True)
+                   f"{'refusing ' + ' and '.join(refused) if refused else 'updates and SERVICE allowed'}; "
+                   f"Ctrl-C to stop)", err=True)
     try:
-        api.serve(store_path, host, port, allow_update=allow_update, timeout=timeout,
-                  max_results=max_results, max_request_bytes=max_request_bytes, workers=workers,
-                  ready=ready)
-    except (StoreError, OSError) as e:
-        _fail(str(e))
+        api.serve(store_path, host, port, ready=ready, **settings)
+    except (StoreError, OSError, SystemExit) as e:
+        _fail(str(e) if not isinstance(e, SystemExit) else f"could not serve on {host}:{port}")
 
 
 @main.command()

@@ -1,0 +1,13 @@
+"""`kg serve`: a SPARQL 1.1 Protocol endpoint and HTML pages over the store.
+
+    protocol  the SPARQL 1.1 Protocol as data: a request's parts → one Operation, or a 4xx
+    formats   result formats and content negotiation
+    engine    query execution in worker processes: time limit, memory cap, fair shares
+    pages     HTML pages (Jinja2 templates, YASGUI for queries)
+    app       HTTP: Starlette routes on uvicorn, request limits, what a request may ask
+    config    the operator's settings and their defaults
+"""
+from .app import create_app, make_server, serve
+from .config import Config
+
+__all__ = ["Config", "create_app", "make_server", "serve"]

@@ -1,0 +1,172 @@
+"""The HTML pages of `kg serve`: data read from the store, rendered by Jinja2 templates.
+
+The store-backed pages (home, region, matrix, graph) run inside the query workers, on their
+read-only snapshot, under the engine's time and memory limits. Templates autoescape every value;
+pages link only to this server (/static for CSS and scripts), so they work offline.
+"""
+from __future__ import annotations
+
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import jinja2
+
+STATUS_MARK = {"implemented": "✔", "planned": "P", "weakness": "W", "required": "R"}
+STATUS_ORDER = ("implemented", "planned", "weakness", "required")
+
+# Rows of the matrix page: a national store has thousands of regions (10 MB of table at 10,000
+# documents), so the page shows this many and links to the next; ?region= keeps one region and
+# the localities under it.
+MATRIX_PAGE_ROWS = 200
+
+
+class PageError(Exception):
+    """A page that cannot be shown for what the request asked: a 4xx status and one line."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.PackageLoader("kg.server", "templates"),
+                              autoescape=True, trim_blocks=False)
+
+
+def render(template: str, **context) -> str:
+    return environment().get_template(template).render(**context)
+
+
+def error_page(status: int, message: str) -> str:
+    return render("error.html", title=str(status), status=status, message=message)
+
+
+def _query(store, name: str, params: Optional[dict] = None) -> list[dict]:
+    from .. import api
+    from ..query import QueryError
+    try:
+        return api.query(store, name, params).to_dicts()
+    except QueryError as e:
+        raise PageError(400, str(e)) from None
+
+
+def home(store, params: dict) -> str:
+    from .. import api
+    figures = api.stats(store, triples=False)   # every page view: no full count of quads
+    localities = []
+    for r in _query(store, "server-localities"):
+        years = str(r.get("from") or "")
+        if r.get("to") and r.get("to") != r.get("from"):
+            years += f"–{r['to']}"
+        localities.append({**r, "years": years})
+    return render("home.html", title="法治图谱", figures=figures, localities=localities)
+
+
+def region(store, params: dict) -> str:
+    from .. import audit as au
+    name = params.get("region", "")
+    rows = _query(store, "locality-mechanisms", {"locality": name})
+    for r in rows:
+        r["document"] = str(r.get("document", "")).rsplit("/", 1)[-1]
+    try:
+        report = au.audit(store, name, write=False)
+    except au.AuditError as e:
+        if not rows:
+            raise PageError(404, str(e)) from None
+        return render("region.html", title=name, rows=rows, audit_error=str(e))
+    for s in report.sets:
+        s.display = au.title_or(s) + (f" ({s.document})" if s.document else "")
+    return render("region.html", title=f"{report.region} ({report.code}, {report.level})",
+                  rows=rows, report=report, status_text=au.STATUS_TEXT)
+
+
+def _under(code: str, region) -> bool:
+    from .. import places
+    return code == region.code or any(p.code == region.code for p in places.divisions().parents(code))
+
+
+def matrix(store, params: dict) -> str:
+    from .. import places
+    region_param = params.get("region") or ""
+    region = None
+    if region_param:
+        found = places.lookup_region(region_param)
+        if len(found) != 1:
+            raise PageError(404, f"region {region_param!r} is "
+                                 + ("ambiguous: give the division code" if found else "unknown"))
+        region = found[0]
+    try:
+        page = max(1, int(params.get("page") or 1))
+    except ValueError:
+        raise PageError(400, f"page {params['page']!r} is not a number") from None
+    regions: dict = {}
+    for r in _query(store, "matrix"):
+        if region is None or _under(str(r["code"]), region):
+            regions.setdefault((str(r["code"]), str(r["locality"])), {})[str(r["notation"])] = str(r["statuses"])
+    columns = sorted({n for cells in regions.values() for n in cells})
+    labels = {str(r["notation"]): str(r["label"]) for r in _query(store, "server-mechanism-labels")}
+    n_pages = max(1, -(-len(regions) // MATRIX_PAGE_ROWS))
+    shown = sorted(regions.items())[(page - 1) * MATRIX_PAGE_ROWS:page * MATRIX_PAGE_ROWS]
+    rows = []
+    for (code, name), cells in shown:
+        row_cells = []
+        for c in columns:
+            statuses = cells.get(c, "").split()
+            if not statuses:
+                row_cells.append(None)
+                continue
+            top = next((s for s in STATUS_ORDER if s in statuses), statuses[0])
+            row_cells.append({"top": top, "title": f"{labels.get(c, c)}: {' '.join(statuses)}",
+                              "marks": "".join(STATUS_MARK.get(s, "?") for s in statuses)})
+        rows.append({"code": code, "name": name, "cells": row_cells})
+    title = "Region × mechanism matrix" + (f" — {region.name} ({region.code})" if region else "")
+    return render("matrix.html", title=title, region_param=region_param, columns=columns,
+                  labels=labels, rows=rows, page=page, pages=n_pages,
+                  scope={"region": region.code} if region else {}, n_regions=len(regions),
+                  first=(page - 1) * MATRIX_PAGE_ROWS + 1,
+                  last=(page - 1) * MATRIX_PAGE_ROWS + len(shown))
+
+
+_GRAPH_CACHE: dict = {}
+
+
+def graph(store, params: dict) -> str:
+    """`kg viz`'s page for the store (filters: ?region=&mechanism=&status=), kept per worker
+    until the store changes on disk."""
+    from .. import viz
+    from ..query import QueryError
+    filters = tuple(params.get(k) or None for k in ("region", "mechanism", "status"))
+    if filters[2] and filters[2] not in STATUS_ORDER:
+        raise PageError(400, f"status must be one of {', '.join(STATUS_ORDER)}")
+    key = (str(store.path), _store_stamp(store.path), filters)
+    if key not in _GRAPH_CACHE:
+        with tempfile.TemporaryDirectory(prefix="kg-serve-") as d:
+            out = Path(d) / "graph.html"
+            try:
+                viz.visualize(store, str(out), *filters)
+            except (viz.VizError, QueryError) as e:
+                raise PageError(400, str(e)) from None
+            page = out.read_text(encoding="utf-8")
+        if len(_GRAPH_CACHE) > 8:
+            _GRAPH_CACHE.clear()
+        _GRAPH_CACHE[key] = page
+    return _GRAPH_CACHE[key]
+
+
+def _store_stamp(path) -> float:
+    try:
+        return max(p.stat().st_mtime for p in Path(path).iterdir())
+    except (OSError, ValueError):
+        return 0.0
+
+
+def query_page(named: list, selected=None, values: Optional[dict] = None, text: str = "",
+               error: str = "") -> str:
+    """The YASGUI query page: runs in the server process (it reads no store)."""
+    from ..namespaces import PREFIXES
+    config = {"endpoint": "/sparql", "prefixes": PREFIXES, "query": text}
+    return render("query.html", title="query", named=named, selected=selected,
+                  values=values or {}, config=config, error=error)
