@@ -159,4 +159,9 @@ def normalize_text(source: str) -> tuple[str, OffsetMap, dict]:
 
 def normalize(doc: Document) -> Document:
     doc.text, doc.offsets, doc.header = normalize_text(doc.source)
+    # a corpus MANIFEST.tsv may say where a file comes from when its text does not
+    from .places import manifest_locality
+    where = manifest_locality(doc.path) if doc.path else None
+    if where:
+        doc.header["locality"] = where
     return doc
