@@ -81,6 +81,7 @@ class Worker:
         self.max_results = max_results
         self.store = None
         self.opened = 0.0
+        self.generation = 0     # the engine's count of updates this worker's snapshot has seen
 
     def snapshot(self):
         from ..store import Store
@@ -158,8 +159,9 @@ class Worker:
             store.ox.update(text, prefixes=PREFIXES, base_iri=base_iri)
         except SyntaxError as e:
             return Answer.text(400, f"SPARQL syntax error: {e}")
-        except (ValueError, TypeError) as e:
-            return Answer.text(400, f"bad request: {e}")
+        except (ValueError, TypeError, RuntimeError) as e:
+            # what the update asks cannot be done (CLEAR GRAPH of a graph that does not exist)
+            return Answer.text(400, f"the update failed: {e}")
         finally:
             store.close()
         self.opened = 0.0          # see the change on the next read
@@ -203,7 +205,10 @@ def _worker_main(conn, store_path: str, max_results: int) -> None:
             return
         if task is None:
             return
-        method, args = task
+        method, args, generation = task
+        if generation != w.generation:
+            # an update went through another worker since this one took its snapshot
+            w.generation, w.opened = generation, 0.0
         try:
             answer = getattr(w, method)(*args)
         except ProtocolError as e:
@@ -272,6 +277,7 @@ class Engine:
         self._lock = threading.Lock()
         self._shares: dict[str, list] = {}     # client → [semaphore, jobs waiting or running]
         self._closed = False
+        self.generation = 0         # updates done: a worker's snapshot older than the last is renewed
 
     # ------------------------------------------------------------ life cycle
 
@@ -361,6 +367,8 @@ class Engine:
             return Answer.text(503, f"all {self.cfg.workers} query workers stayed busy for "
                                     f"{timeout:g} s; try again later")
         answer, healthy = await anyio.to_thread.run_sync(self._exchange, p, method, args, timeout)
+        if method == "update" and answer.status < 300:
+            self.generation += 1
         if healthy:
             self._idle.put_nowait(p)
         else:
@@ -372,7 +380,7 @@ class Engine:
         cap = self.cfg.max_query_memory
         start = time.monotonic()
         try:
-            p.conn.send((method, args))
+            p.conn.send((method, args, self.generation))
             while not p.conn.poll(POLL_SECONDS):
                 elapsed = time.monotonic() - start
                 if not p.process.is_alive():
