@@ -34,7 +34,7 @@ class Township(Locality):
 
 _DEPTH = {"nation": 0, "province": 1, "prefecture": 2, "county": 3, "township": 4}
 
-_LEVELS = {"1": "province", "2": "prefecture", "3": "county", "4": "township"}
+_LEVELS = {"1": "province", "2": "prefecture", "3": "county", "4": "township", "5": "zone"}
 
 # Level suffixes, longest first, for short names (乳山市 → 乳山, 迪庆藏族自治州 → 迪庆).
 _SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "自治旗", "地区", "新区", "林区", "特区",
@@ -95,6 +95,8 @@ _CENTRAL = re.compile(r"^(?:中共中央|中国共产党中央委员会|中央�
 _TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。()（）《》“”]){1,8}?(?:镇|乡|街道|苏木))"
                        r"(?=人民政府|政府|办事处|党委|党工委|人大|司法所|综合|便民|关于|法治|20\d\d|\d{4}|$|[\s(（])")
 
+_BYLINE = re.compile(r"^\s*([\u4e00-\u9fff]{2,24}?(?:人民政府|政府|局|厅|委员会|办公室|办事处))\s+"
+                     r"(?:www\.|https?://|\d{4}[-年])", re.MULTILINE)
 _DECREE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*([^\s\d()（）]{2,24}?人民政府)令\s*第")
 _HEADER_ORGAN_KEYS = ("publisher", "发布机构", "发文机关", "发文单位", "发布单位", "source", "信息来源")
 _HEADER_IN_TEXT = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:：]\s*([^\s:：]{2,40})")
@@ -235,7 +237,11 @@ class Divisions:
         self._town: dict[str, tuple[str, str]] = {}          # 9-digit code → (name, parent code)
         self._towns_named: dict[str, list[str]] = defaultdict(list)   # name → codes
         self._town_automaton = None
+        self._zone: dict[str, tuple[str, str]] = {}           # functional zone code → (name, parent)
         for code, name, parent, level, until in rows:
+            if level == "zone":
+                self._zone[code] = (name, parent)
+                continue
             if level == "township":
                 self._town[code] = (name, parent)
                 self._towns_named[name].append(code)
@@ -309,6 +315,8 @@ class Divisions:
         if t is not None:
             return self.township(t) if t in self._town else None
         c = _code6(code)
+        if c in self._zone:
+            return self.zone(c)
         return self.locality(c) if c in self._div else None
 
     # -- townships (街道/镇/乡/苏木) -------------------------------------------------------------
@@ -346,6 +354,25 @@ class Divisions:
         for end, name in self._town_automaton.iter_long(encoded.view):
             e = encoded.char_offset(end + 1)
             yield e - len(name), e, name
+
+    def zone_at(self, s: str, pos: int, under: tuple = ()) -> str | None:
+        """The code of the county-level functional zone (西洞庭管理区) whose name starts at pos,
+        lying under one of `under` if given; None if none or several."""
+        found = [c for c, (name, parent) in self._zone.items() if s.startswith(name, pos)
+                 and (not under or any(parent == u or self.is_ancestor(u, parent) for u in under))]
+        if not found:
+            return None
+        longest = max(len(self._zone[c][0]) for c in found)
+        found = [c for c in found if len(self._zone[c][0]) == longest]
+        return found[0] if len(found) == 1 else None
+
+    def zone(self, code: str) -> Locality:
+        """A functional zone as a county-level Locality under its prefecture (statistical code)."""
+        name, parent = self._zone[code]
+        up = self.locality(parent)
+        return Locality(name=name, code=code, level="county", province=up.province,
+                        prefecture=up.name if up.level in ("prefecture",) or up.name.endswith("市") else None,
+                        county=None, parents=up.parents + [(up.code, up.name, up.level)])
 
     def township_parent(self, code: str) -> str:
         return self._town[code][1]
@@ -556,6 +583,7 @@ class _Chain:
     end: int = 0                # where the chain (township included) stops in the string
     township: str | None = None
     names_end: int = 0          # where the division names stop
+    zone: str | None = None     # a functional zone's code, when the chain ends in one
 
 
 def _parse_chain(s: str, pos: int) -> _Chain:
@@ -587,6 +615,12 @@ def _parse_chain(s: str, pos: int) -> _Chain:
         names.append(alias.text)
         pos += len(alias.text)
     chain = _Chain(codes, tuple(names), pos, None, pos)
+    zone = idx.zone_at(s, pos, codes)
+    if zone is not None:
+        # a county-level functional zone (常德市西洞庭管理区): no division, a statistical code
+        chain.zone = zone
+        chain.end = chain.names_end = pos + len(idx._zone[zone][0])
+        return chain
     m = _TOWNSHIP.match(s, pos)
     if m:
         chain.township, chain.end = m.group(1), m.end()
@@ -1038,6 +1072,10 @@ def _organ_sources(text: str, organ: str | None, title: str | None, header: dict
     m = _DECREE.search(text[:300])
     if m:
         out.append((m.group(1), True))
+    # a portal's byline under the title: 中阳县政府 www.sxzhongyang.gov.cn 2016-03-21
+    m = _BYLINE.search(text[:600])
+    if m:
+        out.append((m.group(1), True))
     titles = [title.strip()] if title else []
     # the first line that is not header chrome, if it is short and reads like a title; a
     # title set on two lines (重庆市江北区石马河街道 / 关于2022年法治政府建设情况的报告) is joined
@@ -1072,6 +1110,13 @@ def _from_organ(sources, scores: _Scores):
                 central = central or s
                 continue
         chain = _parse_chain(s, start)
+        if chain.zone is not None:
+            loc = divisions().zone(chain.zone)
+            label = "organ" if is_organ else "title"
+            return (LocalityResolution(
+                locality=loc, reason=f"{label} names the functional zone {loc.name} ({loc.code}, statistical "
+                                     f"code) under {loc.parents[-1][1]}",
+                evidence=f'{label} "{s[:chain.end + 8]}"'), None, None)
         if not chain.codes:
             if chain.township and township is None:
                 township = (chain.township, s)       # 慈城镇人民政府: the county from the body
@@ -1254,6 +1299,14 @@ def resolve_locality(text: str, *, organ: str | None = None, title: str | None =
                 locality=None, reason=f"the organ names the township {township[0]}, "
                                       f"but the text names no county it could lie in")
         return LocalityResolution(locality=None, reason="no administrative division named in the text")
+    if (not own_voice and hint in ("市", "县", "区", "旗") and idx.division(code).level == "province"
+            and idx.division(code).suffix != hint):
+        # a county or city document (我区/全区, 结合我县实际) that names only its province, in
+        # the titles of provincial rules it cites: the province is not its place
+        name = idx.division(code).name
+        return LocalityResolution(
+            locality=None, candidates=[idx.locality(code)],
+            reason=f"the text speaks as a {hint} but names only {name}; not enough to say which {hint}")
     if not own_voice and scores.count[code] < 2:
         name = idx.division(code).name
         superior = _addressed_superior(text, code)

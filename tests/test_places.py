@@ -291,3 +291,120 @@ def test_lookup_region():
     assert [l.name for l in lookup_region("迪庆州")] == ["迪庆藏族自治州"]
     assert [l.code for l in lookup_region("重庆江北区")] == ["500105"]
     assert lookup_region("不存在的地方") == [] and lookup_region("") == []
+
+
+# --- genres of issue 16 (texts of our own writing) ---------------------------------------------
+
+def test_township_named_in_the_byline_with_its_county():
+    # a news-style page: 信息来源 names county and township; the table gives the 9-digit code
+    res = resolve_locality("小龙门乡2024年法治政府建设情况报告\n2024年，我乡深入推进依法行政。",
+                           header={"source": "辰溪县小龙门乡"})
+    loc = res.locality
+    assert (loc.name, loc.level, loc.county, loc.prefecture, loc.township_code) == (
+        "小龙门乡", "township", "辰溪县", "怀化市", "431223205")
+
+
+def test_township_in_the_body_settled_by_the_level_of_its_county():
+    # five 中村乡; 在市委、市政府的领导下 says its county is a 市 (禄丰市)
+    text = ("市委全面依法治市委员会：\n2025年，中村乡法治政府建设工作在市委、市人民政府的正确领导下，"
+            "认真落实上级各项工作部署，把法治政府建设工作贯穿我乡的中心工作。")
+    loc = resolve_locality(text).locality
+    assert (loc.name, loc.county, loc.township_code) == ("中村乡", "禄丰市", "532302200")
+
+
+def test_township_in_the_body_without_any_pointer_stays_open():
+    text = "2022年，友谊路街道深入贯彻法治思想。现将友谊路街道2022年法治政府建设工作报告如下："
+    res = resolve_locality(text)
+    assert res.locality is None and len(res.candidates) == 4 and "友谊路街道" in res.reason
+
+
+def test_township_after_its_county_in_a_signature():
+    text = ("各村(社区)、镇级各单位：\n经镇党委、政府同意，现将有关事项通知如下。\n"
+            "中共达川区河市镇委员会\n达川区河市镇人民政府\n2017年5月2日")
+    loc = resolve_locality(text).locality
+    assert (loc.name, loc.county) == ("河市镇", "达川区")
+
+
+def test_addressee_line_is_not_the_author():
+    text = ("保政呈〔2025〕5号\n河北省人民政府：\n2024年以来，我市坚持以习近平法治思想为指导。"
+            "推行保定市个人诚信积分管理。")
+    res = resolve_locality(text)
+    assert res.locality.name == "保定市" and "河北省人民政府" in res.reason
+    # the addressee alone names no author
+    assert resolve_locality("河北省人民政府：\n2024年以来，我市坚持依法行政。").locality is None
+
+
+def test_attachment_list_is_not_the_place():
+    text = ("2023年，全省法治政府建设扎实推进，省政府常务会议学法6次，在省委领导下推进各项工作。\n"
+            "附件：各市（州）、直管市、神农架林区法治政府建设考核结果")
+    res = resolve_locality(text)
+    assert res.locality is None or res.locality.name != "神农架林区"
+
+
+def test_provincial_government_speaking_as_the_province():
+    text = ("2022年，省政府坚持以习近平法治思想为指导，在省委坚强领导下，为全省经济社会高质量发展提供法治保障。"
+            "指导西安市、延安市开展示范创建，莲湖区获评全国示范。")
+    loc = resolve_locality(text).locality
+    assert (loc.name, loc.level) == ("陕西省", "province")
+
+
+def test_district_voice_is_not_the_province_it_cites():
+    text = ("各镇(街道)、开发区，全区各行政执法单位：\n根据《安徽省行政执法人员管理办法》和《安徽省行政执法监督办法》，"
+            "结合我区实际，现就有关工作通知如下。全区各单位要按照《安徽省行政执法证件管理办法》执行。")
+    res = resolve_locality(text)
+    assert res.locality is None and res.candidates[0].name == "安徽省"
+
+
+def test_national_documents():
+    news = "近日，中共中央办公厅、国务院办公厅印发了《法治政府建设与责任落实督察工作规定》，并发出通知。"
+    assert resolve_locality(news).locality.name == "全国"
+    abbrev = "中办、国办印发《党政主要负责人履行推进法治建设第一责任人职责规定》\n四川日报 2016年12月15日"
+    assert resolve_locality(abbrev).locality.level == "nation"
+    ministry = "2022年，司法部坚持以习近平法治思想为指导，深入贯彻落实《法治政府建设实施纲要》。"
+    assert resolve_locality(ministry).locality.code == "000000"
+    to_provinces = "各省、自治区、直辖市人民政府，国务院各部委、各直属机构：\n现将有关事项通知如下。"
+    assert resolve_locality(to_provinces).locality.name == "全国"
+    # a city report citing the 纲要 as 中共中央、国务院印发的 is the city's
+    local = ("2024年，兰考县按照中共中央、国务院印发的《法治政府建设实施纲要》要求推进各项工作，"
+             "兰考县人民政府常务会议学法12次。")
+    assert resolve_locality(local).locality.name == "兰考县"
+
+
+def test_decree_and_byline_name_the_government():
+    decree = "(2015年1月12日西宁市人民政府令第137号公布自2015年3月1日起施行)\n第一章总则\n第一条为加强管理，结合本市实际，制定本办法。"
+    assert resolve_locality(decree).locality.code == "630100"
+    byline = "关于加快推进法治政府建设的实施意见\n中阳县政府 www.sxzhongyang.gov.cn 2016-03-21 00:00\n各乡镇人民政府：\n结合我县实际，制定本意见。"
+    assert resolve_locality(byline).locality.name == "中阳县"
+
+
+def test_functional_zone():
+    res = resolve_locality("2024年，我坚持以习近平法治思想为指导，确保全区法治政府建设稳步推进。",
+                           title="西洞庭管理区关于履行推进法治建设第一责任人职责情况的报告")
+    loc = res.locality
+    assert (loc.name, loc.code, loc.level, loc.prefecture) == ("西洞庭管理区", "430771", "county", "常德市")
+    assert divisions().by_code("430771").name == "西洞庭管理区"
+
+
+def test_former_division_still_resolves():
+    # 重庆市江北区 went into 两江新区 in 2025; a 2022 report still names it, with its towns
+    res = resolve_locality("重庆市江北区石马河街道\n关于2022年法治政府建设情况的报告\n区委、区政府：\n2022年，石马河街道扎实推进法治建设。")
+    assert (res.locality.name, res.locality.county) == ("石马河街道", "江北区")
+
+
+def test_overrides(tmp_path):
+    from kg import places
+    assert places.parse_override("丰都县栗子乡").township_code == "500230209"
+    assert places.parse_override("全国").level == "nation"
+    assert places.parse_override("江北区") is None                     # ambiguous
+    res = resolve_locality("2021年，自治区人民政府深入推进法治政府建设。", header={"locality": "内蒙古自治区"})
+    assert res.locality.code == "150000" and "MANIFEST" in res.reason
+    places.set_override("410225106")
+    try:
+        assert resolve_locality(seed_text("000")).locality.name == "东坝头镇"
+    finally:
+        places.set_override(None)
+    with pytest.raises(ValueError):
+        places.set_override("不存在的地方")
+    (tmp_path / "MANIFEST.tsv").write_text("file\tlocality\na.txt\t宝山区友谊路街道\nb.txt\t\n", encoding="utf-8")
+    assert places.manifest_locality(tmp_path / "a.txt") == "宝山区友谊路街道"
+    assert places.manifest_locality(tmp_path / "b.txt") is None

