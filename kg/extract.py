@@ -73,16 +73,25 @@ def _mask_titles(sentence: str) -> str:
     return _BOOK_TITLE.sub(lambda m: "《" + "＿" * (len(m.group(0)) - 2) + "》", sentence)
 
 
-def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str | None:
+def mention_status(role: str, doctype: str, sentence: str, pos: int, retrospect: bool = False) -> str | None:
     """Status of a mechanism named at `pos` in `sentence`, in a section of `role`; None when the
-    clause says nothing fell under it (未产生重大案件法制审核案件)."""
+    clause says nothing fell under it (未产生重大案件法制审核案件).
+
+    Requirement documents: everything they impose is required, whatever the heading
+    (a 工作要点's 工作安排, a 实施方案's 存在问题); only a `retrospect` passage (党的十八大以来…取得
+    重大进展: the account of progress a 纲要 or 意见 opens with) reports what was done.
+    Reports: a clause that binds others (各部门应当…, 各单位不得…) states a requirement."""
     base = ROLE_STATUS.get(role, "implemented")
-    if doctype == "notice" and role in ("requirements", "other", "achievements"):
-        base = "required"
+    if doctype == "notice":
+        if not retrospect:
+            return "required"
+        base = "implemented"
     if base == "required":
         return base
     sentence = _mask_titles(sentence)
     c0, c1 = _clause_bounds(sentence, pos)
+    if doctype != "notice" and _binds_others(sentence, c0, pos):
+        return "required"
 
     # cue words in the clause (c0..c1), before the mention (c0..pos) or in the sentence
     # before it (0..pos); searched in place rather than in slices
@@ -98,6 +107,62 @@ def mention_status(role: str, doctype: str, sentence: str, pos: int) -> str | No
     if base == "implemented" and (has("hedge", c0, pos) or has("plan", 0, pos)):
         return "planned"
     return base
+
+
+def _binds_others(sentence: str, c0: int, pos: int) -> bool:
+    """A report's clause that puts an obligation on other bodies before the mention: an
+    addressee in the plural (各部门, 各乡镇) and a binding modal (应当, 必须, 不得 …)."""
+    m = _cue_pattern("binding").search(sentence, c0, pos)
+    return m is not None and _ADDRESSEE.search(sentence, c0, m.start()) is not None
+
+
+def studied_title(sentence: str, pos: int) -> bool:
+    """The mention at pos stands in a 《…》 title that the clause says was studied, not applied
+    (组织学习《行政复议法》 is a study of law, not 行政复议; 贯彻落实《重大行政决策程序暂行条例》 applies it)."""
+    open_at = sentence.rfind("《", 0, pos)
+    if open_at < 0 or sentence.find("》", open_at, pos) >= 0:
+        return False                        # not inside a title
+    c0 = max(sentence.rfind(ch, 0, open_at) for ch in "。；;，,：:") + 1
+    study = [m.end() for m in _cue_pattern("study").finditer(sentence, c0, open_at)]
+    if not study:
+        return False
+    applied = [m.end() for m in _cue_pattern("apply").finditer(sentence, c0, open_at)]
+    return not applied or max(applied) < max(study)
+
+
+def weak_context_holds(entry, sentence: str, pos: int, frame: str) -> bool:
+    """A kg:weakLabel counts where one of its context cues stands in its clause, the clause
+    after it or the frame (the document's title and author) and no blocking cue in its clause."""
+    c0, c1 = _clause_bounds(sentence, pos)
+    if entry.blocking and any(w in sentence[c0:c1] for w in entry.blocking):
+        return False
+    if not entry.context:
+        return True
+    nxt = _CLAUSE_BREAK.search(sentence, c1 + 1) if c1 < len(sentence) else None
+    window = sentence[c0:nxt.start() if nxt else len(sentence)] + "\n" + frame
+    return any(w in window for w in entry.context)
+
+
+def retrospective_sentences(doc: Document) -> set[int]:
+    """Sentences of a requirement document that recount progress (党的十八大以来…取得重大进展。
+    党对法治政府建设的领导不断加强，…): from a sentence with a retrospect cue to the end of its
+    paragraph, or to a sentence that turns to the present (当前, 但, 同时也要看到 …)."""
+    out: set[int] = set()
+    on = False
+    text = doc.text
+    prev_end = 0
+    for i, sent in enumerate(doc.sentences):
+        if "\n" in text[prev_end:sent.start]:
+            on = False                      # a new paragraph
+        prev_end = sent.end
+        t = _mask_titles(sent.text)
+        if _cue_pattern("turn").match(t.lstrip()):
+            on = False
+        if _cue_pattern("retrospect").search(t):
+            on = True
+        if on:
+            out.add(i)
+    return out
 
 
 # ---------------------------------------------------------------- numbers and quantities
@@ -266,16 +331,29 @@ def extract(doc: Document) -> Document:
     mechanism_hits = lexicon.mechanism_matcher().find(text, view)
     institution_hits = lexicon.institution_matcher().find(text, view)
     del view
+    # paraphrases (kg:pattern) where no label of the same concept already stands
+    labelled = [(h.start, h.end, h.entry.notation) for h in mechanism_hits]
+    for hit in lexicon.find_patterns(text):
+        if not any(s < hit.end and hit.start < e and n == hit.entry.notation for s, e, n in labelled):
+            mechanism_hits.append(hit)
+    mechanism_hits.sort(key=lambda h: (h.start, h.end))
 
     # mechanisms
     mentions = []
     doctype = doc.doctype or "annual_report"
+    retrospect = retrospective_sentences(doc) if doctype == "notice" else set()
+    frame = (doc.title or "") + "\n" + (doc.organ or "")
     for hit in mechanism_hits:
         i = sentence_of(hit.start)
         sent = doc.sentences[i] if doc.sentences else None
         if sent is None:
             continue
-        status = mention_status(doc.section_role(i), doctype, sent.text, hit.start - sent.start)
+        pos = hit.start - sent.start
+        if hit.entry.weak and not weak_context_holds(hit.entry, sent.text, pos, frame):
+            continue
+        if studied_title(sent.text, pos):
+            continue
+        status = mention_status(doc.section_role(i), doctype, sent.text, pos, i in retrospect)
         if status is None:
             continue
         mentions.append(Mention(notation=hit.entry.notation, label=hit.entry.label, status=status,

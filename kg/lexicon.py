@@ -39,6 +39,8 @@ class Entry:
     surface: str        # the label that matched
     evidence_only: bool # an kg:evidenceLabel (执法记录仪 shows 执法全过程记录 without naming it)
     context: tuple = () # a kg:weakLabel: counts only where one of these kg:contextCue words stands
+    blocking: tuple = ()# … and where none of these kg:blockingCue words stands
+    weak: bool = False  # a kg:weakLabel
 
 
 class Hit(NamedTuple):      # a tuple: a document has a hundred, made in a tight loop
@@ -60,10 +62,12 @@ class Matcher:
                 key = match_form(surface)
                 if key and key not in entries:
                     entries[key] = Entry(c.notation, c.label, surface, True)
-            for surface, context in (weak or {}).get(c.notation, ()):
+            for surface, context, blocking in (weak or {}).get(c.notation, ()):
+                # a weak label may also be a label of its concept (the catalogue's 业务培训): as a
+                # weak label it counts only in context
                 key = match_form(surface)
-                if key and key not in entries:
-                    entries[key] = Entry(c.notation, c.label, surface, True, context)
+                if key and (key not in entries or entries[key].notation == c.notation):
+                    entries[key] = Entry(c.notation, c.label, surface, True, context, blocking, True)
         for key, entry in entries.items():
             self._auto.add_word(key, (len(key), entry))
         self.size = len(entries)
@@ -183,14 +187,16 @@ def find_patterns(text: str) -> list[Hit]:
 
 
 @lru_cache(maxsize=1)
-def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """{notation: ((weak label, its concept's context cue words), …)} — kg:weakLabel / kg:contextCue."""
+def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...]]:
+    """{notation: ((weak label, context cue words, blocking cue words), …)} — kg:weakLabel with
+    the kg:contextCue and kg:blockingCue words of its concept."""
     g = ontology.graph()
     out = {}
     for c in ontology.mechanisms():
         node = URIRef(c.iri)
         cues = tuple(sorted(str(o) for o in g.objects(node, ontology.KG.contextCue)))
+        blocking = tuple(sorted(str(o) for o in g.objects(node, ontology.KG.blockingCue)))
         labels = sorted(str(o) for o in g.objects(node, ontology.KG.weakLabel))
         if labels:
-            out[c.notation] = tuple((w, cues) for w in labels)
+            out[c.notation] = tuple((w, cues, blocking) for w in labels)
     return out

@@ -76,7 +76,12 @@ _ORGAN_LINE = re.compile(r"^[\u4e00-\u9fff（）()、]{2,30}$")
 _TITLE_HEAD_LINES = 40
 
 
+# an edition or status note after a title: (2021年版), （试行）, (修订稿)
+_EDITION = re.compile(r"\s*[(（][^()（）]{1,12}[)）]\s*$")
+
+
 def _title_cue_at_end(line: str, cues) -> bool:
+    line = _EDITION.sub("", line)
     return any(line.endswith(w) for w in cues)
 
 
@@ -152,7 +157,8 @@ def find_doctype(title: str | None, text: str) -> str:
 # Years that never date a document: targets (到2025年, 2025年前), ranges (2021—2025年, 2021-2025),
 # cited titles 《…（2021—2025年）》 and cited document numbers 〔2019〕.
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*年?\s*[—–\-~至到－]{1,2}\s*(?:19|20)\d\d\s*年?")
-_YEAR_TARGET = re.compile(r"(?:到|至|于|在)\s*(?:19|20)\d\d\s*年(?:底|末)?|(?:19|20)\d\d\s*年(?:底)?(?:前|之前)")
+_YEAR_TARGET = re.compile(r"(?:到|至|于|在)\s*(?:19|20)\d\d\s*年(?:底|末)?"
+                          r"|(?:19|20)\d\d\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末)?(?:前|之前|以前|起)")
 _DOC_NUMBER_YEAR = re.compile(r"[〔\[［](?:19|20)\d\d[〕\]］]")
 
 
@@ -172,12 +178,17 @@ def mask_years(text: str, titles: bool = True) -> str:
 
 # A report's opening names its year: “2024年，我局…”, “2024年以来，…”, “2023年度，…”, or the
 # formula 现将2024年度…情况报告如下 (a line that is a date, 2025年2月, is the signature, not the year).
-_OPENING_YEAR = re.compile(r"(?m)^[ \t•·]*(?P<y>(?:19|20)\d\d)\s*年度?(?:以来)?\s*[,，、]"
+_OPENING_YEAR = re.compile(r"(?m)^[ \t•·]*(?P<y>(?:19|20)\d\d)\s*(?:年度?(?:以来)?|以来)\s*[,，、]"
                            r"|现将[^\n。]{0,30}?(?P<z>(?:19|20)\d\d)\s*年度?[^\n。]{0,40}(?:报告|汇报|总结)如下")
 _FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*(?:年\s*(?P<m>\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
                         r"|[-./](?P<m2>\d{1,2})[-./]\d{1,2})")
 # A requirement document's own number: on a line of its own, or in the header (发文字号).
-_OWN_NUMBER = re.compile(r"(?m)^[ \t|｜]*(?:发文字号[ \t|｜:：]*)?[\u4e00-\u9fff]{1,10}\s*[〔\[［(（](?P<y>(?:19|20)\d\d)[〕\]］)）]\s*\d+\s*号")
+# (a page may garble it: 献政字〔201722)
+_OWN_NUMBER = re.compile(r"(?m)^[ \t|｜]*(?:发文字号[ \t|｜:：]*)?[\u4e00-\u9fff]{1,10}\s*[〔\[［(（](?P<y>(?:19|20)\d\d)"
+                         r"(?:[〕\]］)）]\s*\d+\s*号|\d{1,4}(?!\d))")
+# A date on a line of its own: the signature of a notice or report.
+_DATE_LINE = re.compile(r"(?m)^[ \t]*(?P<y>(?:19|20)\d\d)\s*(?:年\s*(?P<m>\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
+                        r"|[-./](?P<m2>\d{1,2})[-./]\d{1,2})[ \t]*$")
 
 
 def _date_year(m: re.Match, report: bool) -> int:
@@ -228,15 +239,20 @@ def find_year(title: str | None, body: str, header: dict, doctype: str, text: st
     if (m := re.search(r"[〔\[［(（]((?:19|20)\d\d)[〕\]］)）]", own)) or \
             (m := _OWN_NUMBER.search(head_all + body[:600])):
         return int(m.group(1) if m.re is not _OWN_NUMBER else m.group("y"))
-    for zone in (body[:800], body[-300:]):
-        dates = [d for d in _FULL_DATE.finditer(zone)]
-        if dates:
-            return _date_year(dates[0] if zone is not body[-300:] else dates[-1], False)
+    if (m := _DATE_LINE.search(mask_years(head_all) + masked)):
+        return _date_year(m, False)
     if (m := _header_date(header)):
         return _date_year(m, False)
+    for zone in (masked[:800], masked[-300:]):
+        dates = [d for d in _FULL_DATE.finditer(zone)]
+        if dates:
+            return _date_year(dates[0] if zone is not masked[-300:] else dates[-1], False)
     years = Counter(int(y) for y in _YEAR.findall(masked))
     if years:
         return years.most_common(1)[0][0]
+    # nothing but the date it takes effect (自2019年4月15日起施行): the year it was made
+    if (m := _FULL_DATE.search(_YEAR_RANGE.sub(_blank, body))):
+        return _date_year(m, False)
     return None
 
 
