@@ -93,7 +93,24 @@ _CENTRAL = re.compile(r"^(?:中共中央|中国共产党中央委员会|中央�
 
 # A township after its county in an organ or title: 夏村镇人民政府, 慈城镇2023年…
 _TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。()（）《》“”]){1,8}?(?:镇|乡|街道|苏木))"
-                       r"(?=人民政府|政府|办事处|党委|党工委|人大|司法所|综合|便民|关于|法治|20\d\d|\d{4}|$|[\s(（])")
+                       r"(?=人民政府|政府|办事处|党委|党工委|工作委员会|人大|司法所|综合|便民|关于|法治|20\d\d|\d{4}|$|[\s(（])")
+
+_SIGNATURE = re.compile(r"(?:^|[。\n])\s*((?:中共|中国共产党)?[\u4e00-\u9fff]{2,60}?"
+                        r"(?:委员会|人民政府|政府|办事处|局|厅|党委|党工委|办公室))\s*\n?\s*(?:19|20)\d\d年\d{1,2}月\d{1,2}日",
+                        re.MULTILINE)
+
+
+def _signature(text: str) -> str | None:
+    """The organ of the first signature line (organ, then date) whose organ starts with a
+    division name."""
+    idx = divisions()
+    for m in _SIGNATURE.finditer(text):
+        organ = m.group(1)
+        start = _skip_noise(organ, 0)
+        if idx.match_at(organ, start) is not None:
+            return organ
+    return None
+
 
 _BYLINE = re.compile(r"^\s*([\u4e00-\u9fff]{2,24}?(?:人民政府|政府|局|厅|委员会|办公室|办事处))\s+"
                      r"(?:www\.|https?://|\d{4}[-年])", re.MULTILINE)
@@ -1063,8 +1080,18 @@ def _organ_sources(text: str, organ: str | None, title: str | None, header: dict
         v = (header or {}).get(key)
         if v:
             out.append((str(v).strip(), True))
+    # a notice's or report's signature (落款: organ and date after the last sentence of its
+    # preamble) is the author's own name; it goes before an organ that is a bare place label
+    # (上海崇明关于印发…: an aggregator's prefix) but after one with an organ's name
+    sig = _signature(text)
+    bare = organ is not None and not re.search(r"(?:人民政府|政府|办事处|局|厅|委员会|委|办公室|院|所|中心|队)$", organ.strip())
+    if sig and (organ is None or bare):
+        out.append((sig, True))
+        sig = None
     if organ:
         out.append((organ.strip(), True))
+    if sig:
+        out.append((sig, True))
     m = _HEADER_IN_TEXT.search(text[:600])
     if m:
         out.append((m.group(1), True))

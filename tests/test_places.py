@@ -408,3 +408,11 @@ def test_overrides(tmp_path):
     (tmp_path / "MANIFEST.tsv").write_text("file\tlocality\na.txt\t宝山区友谊路街道\nb.txt\t\n", encoding="utf-8")
     assert places.manifest_locality(tmp_path / "a.txt") == "宝山区友谊路街道"
     assert places.manifest_locality(tmp_path / "b.txt") is None
+
+
+def test_signature_outranks_a_bare_place_label_in_the_title():
+    # an aggregator's title prefix (上海崇明关于印发…) is no organ; the notice's signature is
+    text = ("各部门(单位)、各居民区：《东明路街道“法治东明”建设三年行动计划》已经研究通过，现印发给你们，请认真贯彻执行。"
+            "中共上海市浦东新区东明路街道工作委员会上海市浦东新区人民政府东明路街道办事处2024年11月25日")
+    res = resolve_locality(text, organ="上海崇明", title="上海崇明关于印发《东明路街道“法治东明”建设三年行动计划》的通知")
+    assert (res.locality.name, res.locality.county) == ("东明路街道", "浦东新区")
