@@ -116,18 +116,50 @@ def _binds_others(sentence: str, c0: int, pos: int) -> bool:
     return m is not None and _ADDRESSEE.search(sentence, c0, m.start()) is not None
 
 
+def _inside(sentence: str, pos: int, opening: str, closing: str) -> int:
+    """Where the bracket (《 or “) that pos stands inside opens, or -1."""
+    open_at = sentence.rfind(opening, 0, pos)
+    if open_at < 0 or sentence.find(closing, open_at, pos) >= 0:
+        return -1
+    return open_at
+
+
 def studied_title(sentence: str, pos: int) -> bool:
-    """The mention at pos stands in a 《…》 title that the clause says was studied, not applied
-    (组织学习《行政复议法》 is a study of law, not 行政复议; 贯彻落实《重大行政决策程序暂行条例》 applies it)."""
-    open_at = sentence.rfind("《", 0, pos)
-    if open_at < 0 or sentence.find("》", open_at, pos) >= 0:
-        return False                        # not inside a title
-    c0 = max(sentence.rfind(ch, 0, open_at) for ch in "。；;，,：:") + 1
-    study = [m.end() for m in _cue_pattern("study").finditer(sentence, c0, open_at)]
-    if not study:
+    """The mention at pos names what was studied, not what was applied: a 《…》 title after a
+    study word with no application word after it (认真学习…以及《行政复议法》 is a study of law,
+    not 行政复议; 贯彻落实《重大行政决策程序暂行条例》 applies it), or a quoted topic of a
+    training (围绕“行政执法与刑事司法衔接”…等开展专题培训)."""
+    open_at = _inside(sentence, pos, "《", "》")
+    if open_at >= 0:
+        study = [m.end() for m in _cue_pattern("study").finditer(sentence, 0, open_at)]
+        if study:
+            applied = [m.end() for m in _cue_pattern("apply").finditer(sentence, 0, open_at)]
+            return not applied or max(applied) < max(study)
         return False
-    applied = [m.end() for m in _cue_pattern("apply").finditer(sentence, c0, open_at)]
-    return not applied or max(applied) < max(study)
+    open_at = _inside(sentence, pos, "“", "”")
+    if open_at >= 0:
+        c0, c1 = _clause_bounds(sentence, open_at)
+        return (sentence.rfind("围绕", c0, open_at) >= 0
+                and _cue_pattern("study").search(sentence, open_at, c1) is not None)
+    return False
+
+
+def cited_as_basis(sentence: str, pos: int) -> bool:
+    """The mention stands in a 《…》 title that the sentence cites as its basis (根据《…》,
+    深入落实《法治政府建设与责任落实督察工作规定》): the preamble of a report or a requirement
+    document states what it follows, which is no mechanism of its own."""
+    open_at = _inside(sentence, pos, "《", "》")
+    return open_at >= 0 and _cue_pattern("basis").search(sentence, 0, open_at) is not None
+
+
+def on_the_agenda(sentence: str, pos: int) -> bool:
+    """The mention is one of the topics a meeting deliberated (专题研究部署…规范性文件合法审查、
+    行政复议等法治政府建设工作): the leaders' agenda, not the mechanism carried out."""
+    c0, _ = _clause_bounds(sentence, pos)
+    return _cue_pattern("agenda").search(sentence, c0, pos) is not None
+
+
+_QUOTED = re.compile(r"《[^《》]*》|“[^“”]*”")
 
 
 def weak_context_holds(entry, sentence: str, pos: int, frame: str) -> bool:
@@ -139,7 +171,8 @@ def weak_context_holds(entry, sentence: str, pos: int, frame: str) -> bool:
     if not entry.context:
         return True
     nxt = _CLAUSE_BREAK.search(sentence, c1 + 1) if c1 < len(sentence) else None
-    window = sentence[c0:nxt.start() if nxt else len(sentence)] + "\n" + frame
+    # titles and quoted topics are what was studied, not who studied (围绕“行政执法与…”开展专题培训)
+    window = _QUOTED.sub("", sentence[c0:nxt.start() if nxt else len(sentence)]) + "\n" + frame
     return any(w in window for w in entry.context)
 
 
@@ -351,8 +384,10 @@ def extract(doc: Document) -> Document:
         pos = hit.start - sent.start
         if hit.entry.weak and not weak_context_holds(hit.entry, sent.text, pos, frame):
             continue
-        if studied_title(sent.text, pos):
+        if studied_title(sent.text, pos) or on_the_agenda(sent.text, pos):
             continue
+        if sent.section < 0 and cited_as_basis(sent.text, pos):
+            continue                        # the preamble's basis: 根据《…》, 深入落实《…》
         status = mention_status(doc.section_role(i), doctype, sent.text, pos, i in retrospect)
         if status is None:
             continue
