@@ -381,6 +381,23 @@ def test_chromium_renders(server, tmp_path, path):
     assert png.exists() and png.stat().st_size > 5000
 
 
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium")
+def test_query_page_runs_a_named_query_in_chromium(server, store, tmp_path):
+    """YASGUI, served by the server itself, runs the bound named query against /sparql and shows
+    its rows (the page's ?run=1 link), with no other host to reach."""
+    with api.open_store(store, read_only=True) as s:
+        rows = api.query(s, "locality-mechanisms", {"locality": RUSHAN}).rows
+    url = server + "/query?" + urllib.parse.urlencode({"name": "locality-mechanisms", "p.locality": RUSHAN,
+                                                        "run": "1"})
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+                          "--virtual-time-budget=10000", "--dump-dom", url],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert f"{len(rows)} results in" in dom
+    assert "全面落实三项制度" in dom
+
+
 # ------------------------------------------------------------------ concurrency (last: it adds documents)
 
 def test_answers_while_kg_build_writes(server, store):

@@ -192,7 +192,8 @@ def create_app(cfg: Config, engine: Optional[Engine] = None) -> Starlette:
                 text = bind_values(selected.text, resolve_params(selected.text, values))
             except QueryError as e:
                 text, error, status = selected.text, str(e), 400
-        html = pages.query_page(named, selected, values, text, error)
+        html = pages.query_page(named, selected, values, text, error,
+                                run=request.query_params.get("run") == "1")
         return _respond(Answer(status, "text/html; charset=utf-8", html.encode("utf-8")),
                         head=request.method == "HEAD")
 

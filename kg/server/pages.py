@@ -164,9 +164,9 @@ def _store_stamp(path) -> float:
 
 
 def query_page(named: list, selected=None, values: Optional[dict] = None, text: str = "",
-               error: str = "") -> str:
+               error: str = "", run: bool = False) -> str:
     """The YASGUI query page: runs in the server process (it reads no store)."""
     from ..namespaces import PREFIXES
-    config = {"endpoint": "/sparql", "prefixes": PREFIXES, "query": text}
+    config = {"endpoint": "/sparql", "prefixes": PREFIXES, "query": text, "run": bool(run and text and not error)}
     return render("query.html", title="query", named=named, selected=selected,
                   values=values or {}, config=config, error=error)

@@ -21,5 +21,7 @@
   });
   var tab = yasgui.getTab();
   if (tab && cfg.query) { tab.setQuery(cfg.query); }
+  // /query?name=…&run=1 is a link to the results: run the query as the page opens
+  if (tab && cfg.run) { tab.getYasqe().query(); }
   window.kgYasgui = yasgui;
 })();
