@@ -148,10 +148,14 @@ def _cue_words(scheme: str) -> tuple[str, ...]:
     return tuple(sorted(set(words), key=lambda w: (-len(w), w)))
 
 
-@lru_cache(maxsize=1)
-def _addressee_line() -> re.Pattern:
-    organ = "|".join(map(re.escape, _cue_words("AddresseeOrganScheme")))
-    return re.compile(r"^(?:[^。；;：:\n]{1,40}?(?:" + organ + r")[、，,\s]*)+[:：]$")
+def _is_addressee_line(line: str) -> bool:
+    """河北省人民政府： / 中共X州委、X州人民政府： / 各县（区）人民政府，市直各部门：: names that
+    each end in an organ word, separated by 、，, and closed by a colon, nothing else."""
+    if len(line) > 100 or line[-1] not in ":：" or any(c in line for c in "。；;"):
+        return False
+    organs = _cue_words("AddresseeOrganScheme")
+    parts = [p for p in re.split(r"[、，,\s]+", line[:-1]) if p]
+    return bool(parts) and all(p.endswith(organs) or p.startswith("各") for p in parts)
 
 
 _ATTACHMENT_LIST = re.compile(r"^(?:附件\s*\d*\s*[:：]?\s*)?各[^。\n]{0,60}、[^。\n]*$")
@@ -697,7 +701,7 @@ def _addressee_spans(text: str) -> list[tuple[int, int]]:
     pos = 0
     for n, line in enumerate(text[:_ADDRESSEE_CHARS].split("\n")):
         body = line.strip()
-        if body and (_addressee_line().match(body) or _ATTACHMENT_LIST.match(body)):
+        if body and (_is_addressee_line(body) or _ATTACHMENT_LIST.match(body)):
             out.append((pos, pos + len(line)))
         pos += len(line) + 1
     for m in _ATTACHMENT_LIST_ANY.finditer(text):
