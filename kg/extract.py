@@ -90,7 +90,8 @@ def mention_status(role: str, doctype: str, sentence: str, pos: int, retrospect:
         return base
     sentence = _mask_titles(sentence)
     c0, c1 = _clause_bounds(sentence, pos)
-    if doctype != "notice" and _binds_others(sentence, c0, pos):
+    if doctype != "notice" and (_binds_others(sentence, c0, pos)
+                                or (base == "planned" and _directs_others(sentence, c0, pos))):
         return "required"
 
     # cue words in the clause (c0..c1), before the mention (c0..pos) or in the sentence
@@ -122,6 +123,22 @@ def _inside(sentence: str, pos: int, opening: str, closing: str) -> int:
     if open_at < 0 or sentence.find(closing, open_at, pos) >= 0:
         return -1
     return open_at
+
+
+def _directs_others(sentence: str, c0: int, pos: int) -> bool:
+    """A report's plan that tells other bodies what to do (下阶段对各乡镇提出具体要求：各乡镇要…,
+    要求各部门严格落实…) states their requirement, not the reporter's own plan: an addressee in the
+    plural with an obligation word (要, 应, 督促 …) before the mention in its clause, or 要求/督促
+    with an addressee anywhere before it in the sentence."""
+    m = _DIRECTED.search(sentence, c0, pos)
+    if m and _cue_pattern("must").search(sentence, m.end(), pos):
+        return True
+    return re.search(r"(?:要求|督促|责成|指导)" + _DIRECTED.pattern, sentence[:pos]) is not None
+
+
+# the bodies a report's plan directs: 各部门, 各乡镇, and the bare divisions 各区, 各县（市）, 各地
+_DIRECTED = re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{0,14}?(?:人民政府|政府|单位|部门|机关|乡镇|街道|局|委|办|"
+                       r"中队|大队|所|区|县|市|镇|乡|州|地)")
 
 
 def studied_title(sentence: str, pos: int) -> bool:
@@ -157,6 +174,31 @@ def on_the_agenda(sentence: str, pos: int) -> bool:
     行政复议等法治政府建设工作): the leaders' agenda, not the mechanism carried out."""
     c0, _ = _clause_bounds(sentence, pos)
     return _cue_pattern("agenda").search(sentence, c0, pos) is not None
+
+
+def unconfirmed_heading_tasks_dropped(doc: Document, mentions: list) -> list:
+    """Reports' headings often list two tasks (（三）加强行政复议和行政应诉工作); the heading does not
+    make both implemented: a mechanism that a heading names beside another one counts only when
+    the section's body names it too. A heading naming one mechanism stands (一、…第一责任人职责情况),
+    and so does one whose body is missing (a page cut short)."""
+    heads = {s.start: s for s in doc.sections if s.depth < 4}
+    in_heading = defaultdict(set)
+    for m in mentions:
+        sent = doc.sentences[m.sentence]
+        if sent.start in heads:
+            in_heading[m.sentence].add(m.notation)
+    drop = set()
+    for i, notations in in_heading.items():
+        if len(notations) < 2:
+            continue
+        section = heads[doc.sentences[i].start]
+        body_start = doc.sentences[i].end
+        if len(doc.text[body_start:section.end].strip()) < 40:
+            continue
+        confirmed = {m.notation for m in mentions
+                     if body_start <= m.start < section.end and m.sentence != i}
+        drop |= {(i, n) for n in notations - confirmed}
+    return [m for m in mentions if (m.sentence, m.notation) not in drop] if drop else mentions
 
 
 _QUOTED = re.compile(r"《[^《》]*》|“[^“”]*”")
@@ -394,7 +436,7 @@ def extract(doc: Document) -> Document:
         mentions.append(Mention(notation=hit.entry.notation, label=hit.entry.label, status=status,
                                 start=hit.start, end=hit.end, sentence=i,
                                 matched=text[hit.start:hit.end], evidence=evidence(i)))
-    doc.mechanisms = mentions
+    doc.mechanisms = unconfirmed_heading_tasks_dropped(doc, mentions)
     by_sentence = defaultdict(list)
     for m in mentions:
         by_sentence[m.sentence].append(m)
