@@ -155,9 +155,13 @@ def studied_title(sentence: str, pos: int) -> bool:
         return False
     open_at = _inside(sentence, pos, "“", "”")
     if open_at >= 0:
-        c0, c1 = _clause_bounds(sentence, open_at)
-        return (sentence.rfind("围绕", c0, open_at) >= 0
-                and _cue_pattern("study").search(sentence, open_at, c1) is not None)
+        # the topics run over several quotes, commas inside them: 围绕“…，…”“…”等开展专题培训
+        around = sentence.rfind("围绕", max(0, open_at - 120), open_at)
+        if around < 0:
+            return False
+        after = sentence.rfind("”")
+        end = _CLAUSE_BREAK.search(sentence, after) if after > pos else None
+        return _cue_pattern("study").search(sentence, pos, end.start() if end else len(sentence)) is not None
     return False
 
 

@@ -111,6 +111,8 @@ def find_title(text: str) -> tuple[str | None, int]:
             break
         if not _TITLE_SHAPE.match(line) or _NOT_TITLE.search(line) or any(p.match(line) for _, p in _HEADINGS):
             continue
+        if len(re.sub("|".join(map(re.escape, sorted(cues, key=len, reverse=True))), "", line)) < 2:
+            continue                    # a portal's column name (通知公告), not a title
         title, end = line, e
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         if (nxt and not _title_cue_at_end(line, cues) and _TITLE_SHAPE.match(nxt[2])
