@@ -119,7 +119,9 @@ def find_title(text: str) -> tuple[str | None, int]:
                 and not _NOT_TITLE.search(nxt[2]) and _title_cue_at_end(nxt[2], cues)
                 and ("关于" in line or len(nxt[2]) <= 12) and "关于" not in nxt[2]):
             title, end = line + nxt[2], nxt[1]          # a title broken over two lines
-        if "关于" in title or _title_cue_at_end(title, cues):
+        about = title.find("关于")
+        # a 关于… line needs a subject after 关于 (a portal's menu reads 关于我们)
+        if _title_cue_at_end(title, cues) or (about >= 0 and len(title) - about >= 8):
             prev = lines[i - 1][2] if i else ""
             if (title.startswith("关于") and prev and _ORGAN_LINE.match(prev)
                     and not _NOT_TITLE.search(prev)):

@@ -61,6 +61,9 @@ def test_requirement_documents_of_every_kind_are_notices(tmp_path, text):
     # a leader's 述法报告 with the signature under the title
     "某乡关于履行推进法治建设第一责任人职责情况的报告\n某乡党委书记 张三\n2025年2月\n"
     "2024年，我坚持以习近平法治思想为指导。现将本人2024年述法工作情况报告如下：\n" + REPORT_BODY,
+    # a 述法 speech greets its audience; a portal's menu above it is no title
+    "首页\n关于我们\n某县县长2023年度述法报告\n尊敬的各位领导、同志们：\n"
+    "2023年，我认真履行推进法治建设第一责任人职责。\n" + REPORT_BODY,
 ])
 def test_accounts_of_work_done_are_reports(tmp_path, text):
     assert run(tmp_path, text).doctype == "annual_report"
