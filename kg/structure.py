@@ -72,8 +72,21 @@ _TABLE_TITLE = re.compile(r"^\s*标\s*题\s*[|｜:：]?\s*(?P<t>[^|｜]{4,120}?)
 # A line of body text: a long line or a sentence ending in 。
 _BODY_LINE = re.compile(r"^[^\n]{120,}$|。\s*$")
 # Organ lines that stand above a title which begins with 关于 (河南省人民政府 / 关于2023年度…的报告).
-_ORGAN_LINE = re.compile(r"^[\u4e00-\u9fff（）()、]{2,30}$")
+_ORGAN_LINE = re.compile(r"^[\u4e00-\u9fff（）()、]{1,28}(?:人民政府|政府|办公室|办事处|委员会|局|厅|委|办|街道|镇|乡|区|县|市|州|盟|旗|院|中心|所)$")
 _TITLE_HEAD_LINES = 40
+# What a portal glues to a title: its document number in front (苏政办发〔2023〕47号《…的通知》), the
+# next field's label (…的通知发文机关) or the posting date (…情况报告 (2024-02-26)) behind.
+_TITLE_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}[〔\[［](?:19|20)\d\d[〕\]］]\s*\d+\s*号\s*")
+_TITLE_TRAILER = re.compile(r"(?:发文机关|发文单位|发文字号|发布机构|索引号|成文日期|发文日期|发布日期|主题分类|有效性)$"
+                            r"|\s*[(（]\s*(?:19|20)\d\d[-./年]\d{1,2}[-./月]\d{1,2}日?\s*[)）]$")
+
+
+def _clean_title(title: str) -> str:
+    title = _TITLE_NUMBER.sub("", title).strip()
+    title = _TITLE_TRAILER.sub("", title).strip()
+    if title.startswith("《") and title.endswith("》") and title.count("《") == 1:
+        title = title[1:-1]
+    return title
 
 
 # an edition or status note after a title: (2021年版), （试行）, (修订稿)
@@ -106,19 +119,20 @@ def find_title(text: str) -> tuple[str | None, int]:
     for i, (s, e, line) in enumerate(lines):
         m = _TABLE_TITLE.match(line)
         if m and ("关于" in m.group("t") or _title_cue_at_end(m.group("t"), cues)):
-            return m.group("t").strip(), min(e + 1, len(text))
+            return _clean_title(m.group("t")), min(e + 1, len(text))
         if _BODY_LINE.search(line):
             break
         if not _TITLE_SHAPE.match(line) or _NOT_TITLE.search(line) or any(p.match(line) for _, p in _HEADINGS):
             continue
         if len(re.sub("|".join(map(re.escape, sorted(cues, key=len, reverse=True))), "", line)) < 2:
             continue                    # a portal's column name (通知公告), not a title
+        line = _clean_title(line)
         title, end = line, e
         nxt = lines[i + 1] if i + 1 < len(lines) else None
-        if (nxt and not _title_cue_at_end(line, cues) and _TITLE_SHAPE.match(nxt[2])
-                and not _NOT_TITLE.search(nxt[2]) and _title_cue_at_end(nxt[2], cues)
-                and ("关于" in line or len(nxt[2]) <= 12) and "关于" not in nxt[2]):
-            title, end = line + nxt[2], nxt[1]          # a title broken over two lines
+        if (nxt and not _title_cue_at_end(line, cues) and len(nxt[2]) <= 80 and not re.search("[。，,！？]", nxt[2])
+                and not _NOT_TITLE.search(nxt[2]) and _title_cue_at_end(_clean_title(nxt[2]), cues)
+                and len(line) >= 8 and ("关于" in line or len(nxt[2]) <= 12) and "关于" not in nxt[2]):
+            title, end = line + _clean_title(nxt[2]), nxt[1]   # a title broken over two lines
         about = title.find("关于")
         # a 关于… line needs a subject after 关于 (a portal's menu reads 关于我们)
         if _title_cue_at_end(title, cues) or (about >= 0 and len(title) - about >= 8):
@@ -161,7 +175,7 @@ def find_doctype(title: str | None, text: str) -> str:
 # Years that never date a document: targets (到2025年, 2025年前), ranges (2021—2025年, 2021-2025),
 # cited titles 《…（2021—2025年）》 and cited document numbers 〔2019〕.
 _YEAR_RANGE = re.compile(r"(?:19|20)\d\d\s*年?\s*[—–\-~至到－]{1,2}\s*(?:19|20)\d\d\s*年?")
-_YEAR_TARGET = re.compile(r"(?:到|至|于|在)\s*(?:19|20)\d\d\s*年(?:底|末)?"
+_YEAR_TARGET = re.compile(r"(?:到|至|(?<!关)于|在)\s*(?:19|20)\d\d\s*年(?:底|末)?"
                           r"|(?:19|20)\d\d\s*年(?:\s*\d{1,2}\s*月)?(?:\s*\d{1,2}\s*日)?(?:底|末)?(?:前|之前|以前|起)")
 _DOC_NUMBER_YEAR = re.compile(r"[〔\[［](?:19|20)\d\d[〕\]］]")
 
@@ -214,13 +228,16 @@ def _header_date(header: dict):
 
 
 def find_year(title: str | None, body: str, header: dict, doctype: str, text: str = "") -> int | None:
-    """The year the document covers: of a report the year reported on, of a requirement
-    document the year it was issued. Targets and citations never count (mask_years)."""
+    """The year the document covers: of a report the year reported on (its title, its opening,
+    its signature date less one), of a requirement document the year it was issued (its own
+    number, its signature or written date, else its title's year: 关于2019年度…考核结果的通报 was
+    issued in 2020). Targets and citations never count (mask_years)."""
     head_all = text[:len(text) - len(body)] if text and len(text) >= len(body) else ""
-    if title and (m := _YEAR.search(mask_years(title, titles=False))):
-        return int(m.group(1))
+    titled = _YEAR.search(mask_years(title, titles=False)) if title else None
     masked = mask_years(body)
     report = doctype == "annual_report"
+    if report and titled:
+        return int(titled.group(1))
     if report:
         # the opening: 2024年，…; a line that is only a date is the signature
         m = _OPENING_YEAR.search(masked[:1500])
@@ -245,6 +262,10 @@ def find_year(title: str | None, body: str, header: dict, doctype: str, text: st
         return int(m.group(1) if m.re is not _OWN_NUMBER else m.group("y"))
     if (m := _DATE_LINE.search(mask_years(head_all) + masked)):
         return _date_year(m, False)
+    if (m := _header_date({"written": header.get("written")})):
+        return _date_year(m, False)
+    if titled:          # 2024年法治政府建设工作要点, undated on the page
+        return int(titled.group(1))
     if (m := _header_date(header)):
         return _date_year(m, False)
     for zone in (masked[:800], masked[-300:]):

@@ -98,6 +98,21 @@ def test_notice_dated_only_by_its_number(tmp_path):
     assert (doc.doctype, doc.year) == ("notice", 2015)
 
 
+def test_circular_on_last_year_is_dated_by_its_number(tmp_path):
+    doc = run(tmp_path, "某市人民政府文件\n某政函〔2020〕103号\n某市人民政府\n关于2019年度全市法治政府\n"
+                        "建设(依法行政)考核结果的通报\n各县(市)区人民政府，市政府各相关部门：\n"
+                        "按照《某省依法行政考核办法》，现将考核结果通报如下。\n")
+    assert doc.title == "某市人民政府关于2019年度全市法治政府建设(依法行政)考核结果的通报"
+    assert (doc.doctype, doc.year) == ("notice", 2020)
+
+
+def test_title_freed_of_what_a_portal_glues_to_it(tmp_path):
+    doc = run(tmp_path, "某政办发〔2023〕47号《某省人民政府办公厅关于印发提升行政执法质量三年行动实施方案(2023-2025年)的通知》\n"
+                        "各市、县(市、区)人民政府，省各直属单位：\n现将实施方案印发给你们，请认真贯彻落实。\n")
+    assert doc.title == "某省人民政府办公厅关于印发提升行政执法质量三年行动实施方案(2023-2025年)的通知"
+    assert (doc.doctype, doc.year) == ("notice", 2023)
+
+
 def test_notice_deadline_is_not_its_year(tmp_path):
     doc = run(tmp_path, "各乡(镇)人民政府，县人民政府有关部门：\n经县政府研究决定，赋予各乡(镇)23项权限。"
                         "相关工作务必于2020年2月29日前完成。\n2019年12月6日\n")
