@@ -18,7 +18,7 @@ Status of a mention
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -192,18 +192,44 @@ def unconfirmed_heading_tasks_dropped(doc: Document, mentions: list) -> list:
         if sent.start in heads:
             in_heading[m.sentence].add(m.notation)
     drop = set()
+    # mentions by offset, so that a section's are found by bisection: scanning all of them for
+    # every heading was quadratic on a long report (minutes at 50 MB)
+    by_start = sorted((m.start, m.sentence, m.notation) for m in mentions)
+    starts = [s for s, _, _ in by_start]
     for i, notations in in_heading.items():
         if len(notations) < 2:
             continue
         section = heads[doc.sentences[i].start]
         body_start = doc.sentences[i].end
-        if len(doc.text[body_start:section.end].strip()) < 40:
+        if len(doc.text[body_start:min(section.end, body_start + 200)].strip()) < 40:
             continue
-        confirmed = {m.notation for m in mentions
-                     if body_start <= m.start < section.end and m.sentence != i}
+        lo, hi = bisect_left(starts, body_start), bisect_left(starts, section.end)
+        confirmed = {n for _, sentence, n in by_start[lo:hi] if sentence != i}
         drop |= {(i, n) for n in notations - confirmed}
     return [m for m in mentions if (m.sentence, m.notation) not in drop] if drop else mentions
 
+
+
+def _spans_by_notation(hits) -> dict:
+    """notation → (sorted starts, their ends, the longest span), for _overlaps."""
+    spans = defaultdict(list)
+    for h in hits:
+        spans[h.entry.notation].append((h.start, h.end))
+    out = {}
+    for n, ss in spans.items():
+        ss.sort()
+        out[n] = ([a for a, _ in ss], [b for _, b in ss], max(b - a for a, b in ss))
+    return out
+
+
+def _overlaps(spans, start: int, end: int) -> bool:
+    """Whether a span of `spans` overlaps [start, end): by bisection, as a long report has
+    thousands of labels (a scan of all of them for every paraphrase was quadratic)."""
+    if not spans:
+        return False
+    starts, ends, longest = spans
+    lo, hi = bisect_left(starts, start - longest), bisect_left(starts, end)
+    return any(ends[k] > start for k in range(lo, hi))
 
 _QUOTED = re.compile(r"《[^《》]*》|“[^“”]*”")
 
@@ -411,9 +437,9 @@ def extract(doc: Document) -> Document:
     institution_hits = lexicon.institution_matcher().find(text, view)
     del view
     # paraphrases (kg:pattern) where no label of the same concept already stands
-    labelled = [(h.start, h.end, h.entry.notation) for h in mechanism_hits]
+    labelled = _spans_by_notation(mechanism_hits)
     for hit in lexicon.find_patterns(text):
-        if not any(s < hit.end and hit.start < e and n == hit.entry.notation for s, e, n in labelled):
+        if not _overlaps(labelled.get(hit.entry.notation), hit.start, hit.end):
             mechanism_hits.append(hit)
     mechanism_hits.sort(key=lambda h: (h.start, h.end))
 
