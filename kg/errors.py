@@ -1,5 +1,15 @@
-"""What every error message of the project shares: it is one line."""
+"""What every error of the project shares: one base class, and a message of one line.
+
+Every exception the project raises for a user's input or a store's state derives from KgError;
+the CLI turns any of them into `error: <one line>` and the exit status the class gives.
+"""
 from __future__ import annotations
+
+
+class KgError(Exception):
+    """An error the user can act on; `str(e)` is its one-line message."""
+
+    exit_code = 1
 
 
 def one_line(message) -> str:
