@@ -231,16 +231,6 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     return report
 
 
-def serve(store=None, host: str = "127.0.0.1", port: int = 8000, *, ready=None, **settings) -> None:
-    """Serve the store over HTTP until interrupted: a SPARQL 1.1 endpoint at /sparql and HTML
-    pages (see kg.server). `settings` are the fields of kg.server.Config (allow_update,
-    allow_service, timeout, workers …); `ready(url)` is called once listening."""
-    from . import server
-    from .store import default_store_path
-    cfg = server.Config(str(store or default_store_path()), host, port, **settings)
-    server.serve(cfg, ready=ready)
-
-
 def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000,
         max_edges=6000):
     """Write the graph as an interactive, self-contained HTML page to `out`.

@@ -334,7 +334,8 @@ _SERVE = ServeConfig("")
               help="Reverse proxies (comma-separated addresses) whose X-Forwarded-For names the client.")
 def serve(store_path, host, port, **settings):
     """Serve the store: SPARQL 1.1 endpoint at /sparql, HTML pages at /."""
-    from .store import StoreError
+    from . import server
+    from .store import StoreError, default_store_path
     settings["allowed_hosts"] = list(settings["allowed_hosts"])
 
     def ready(url):
@@ -344,7 +345,8 @@ def serve(store_path, host, port, **settings):
                    f"{'refusing ' + ' and '.join(refused) if refused else 'updates and SERVICE allowed'}; "
                    f"Ctrl-C to stop)", err=True)
     try:
-        api.serve(store_path, host, port, ready=ready, **settings)
+        server.serve(server.Config(str(store_path or default_store_path()), host, port, **settings),
+                     ready=ready)
     except (StoreError, OSError, SystemExit) as e:
         _fail(str(e) if not isinstance(e, SystemExit) else f"could not serve on {host}:{port}")
 

@@ -4,7 +4,8 @@
     formats   result formats and content negotiation
     engine    query execution in worker processes: time limit, memory cap, fair shares
     pages     HTML pages (Jinja2 templates, YASGUI for queries)
-    app       HTTP: Starlette routes on uvicorn, request limits, what a request may ask
+    views     the routes' handlers: request limits, what a request may ask
+    app       the Starlette application on uvicorn: header timeout, Host check
     config    the operator's settings and their defaults
 """
 from .app import create_app, make_server, serve
