@@ -8,14 +8,27 @@ import sys
 import click
 
 from . import api
+from .errors import KgError, one_line
 from .server.config import Config as ServeConfig
 
 
 def _fail(message: str) -> None:
-    raise click.ClickException(message)
+    raise click.ClickException(one_line(message))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class KgGroup(click.Group):
+    """The one place where the project's errors become `error: <one line>` and an exit status."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except KgError as e:
+            failure = click.ClickException(one_line(str(e)))
+            failure.exit_code = e.exit_code
+            raise failure from None
+
+
+@click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="kg")
 def main():
     """法治图谱: a knowledge graph of 法治政府建设 reports."""
