@@ -138,6 +138,12 @@ def test_a_notice_account_of_progress_is_implemented(tmp_path):
     assert {("M09", "implemented"), ("M32", "implemented"), ("M09", "required")} <= pairs(doc)
 
 
+def test_a_notice_purpose_after_its_account_of_progress_is_required(tmp_path):
+    doc = run(tmp_path, "各乡镇人民政府，县直各单位：\n近年来，我县法治政府建设取得明显成效。"
+                        "为进一步推行行政执法公示制度，现就有关事项通知如下：\n")
+    assert pairs(doc) == {("M01a", "required")}
+
+
 def test_a_report_that_binds_other_bodies_states_a_requirement(tmp_path):
     doc = run(tmp_path, "某市2023年法治政府建设情况报告\n一、主要举措和成效\n"
                         "我市印发通知，明确各行政执法部门应当全面推行执法全过程记录制度。我市全面推行行政执法公示制度。\n"
