@@ -6,7 +6,6 @@ kinds, the words that mark a section's role or a sentence's status) is read from
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import SKOS
 
+from . import resources
 from .namespaces import PREFIXES
 
 KG = Namespace(PREFIXES["kg"])
@@ -24,8 +24,7 @@ ONTOLOGY_FILES = ("kg.ttl", "mechanisms.ttl", "institutions.ttl", "requirements.
 
 
 def ontology_dir() -> Path:
-    env = os.environ.get("KG_ONTOLOGY")
-    return Path(env) if env else Path(__file__).resolve().parent.parent / "ontology"
+    return resources.ontology_dir()
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ from typing import IO, Any, Iterable, Mapping, Optional, Sequence, Union
 
 import pyoxigraph as ox
 
-import kg
 from kg.namespaces import PREFIXES, XSD, expand, shorten, with_prolog
+from kg import resources
 from kg.sparqltext import SKIP, code_segments
 from kg.store import Store
 
@@ -88,12 +88,10 @@ class NamedQuery:
 
 
 def queries_dir(directory: Union[str, os.PathLike, None] = None) -> Path:
-    """`directory`, else `$KG_QUERIES`, else `queries/` beside the `kg` package (the repo root)."""
+    """`directory`, else `$KG_QUERIES`, else the named queries installed with the package."""
     if directory is not None:
         return Path(directory)
-    if os.environ.get(QUERIES_ENV):
-        return Path(os.environ[QUERIES_ENV])
-    return Path(kg.__file__).resolve().parent.parent / "queries"
+    return resources.queries_dir()
 
 
 def list_queries(directory: Union[str, os.PathLike, None] = None) -> list[NamedQuery]:
