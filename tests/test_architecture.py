@@ -22,8 +22,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kg"
 LAYERS = [
     # 0: shared vocabulary and helpers that import nothing of the project's
     ("kg", "kg.errors", "kg.namespaces", "kg.offsets", "kg.sparqltext", "kg.resources"),
-    # 1: files → text, and the ontology as data
-    ("kg.read", "kg.document", "kg.ontology"),
+    # 1: files → text, and the ontology as data (statuses' words, marks and colours too)
+    ("kg.read", "kg.document", "kg.ontology", "kg.statuses"),
     # 2: extraction steps
     ("kg.normalize", "kg.places", "kg.lexicon", "kg.structure", "kg.extract", "kg.pipeline"),
     # 3: facts → RDF
