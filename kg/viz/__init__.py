@@ -1,0 +1,90 @@
+"""kg viz: the graph as one self-contained, interactive HTML page (networkx + pyvis).
+
+Data flows one way, one module a step:
+    graph: queries/viz-*.rq rows → build_graph() (a networkx MultiDiGraph, typed nodes and edges;
+    for --region only the region's part, from queries/viz-region-*.rq) → selection: select()
+    (region / mechanism / status filters, --max-nodes) → cap_edges() (max_edges: the heaviest
+    edges) → quotes: quote() (the evidence texts of what is drawn) → positions: layout()
+    (precomputed positions) → page: render() (pyvis page, made offline, with legend, search and
+    status filter; its stylesheet and script are static/graph.css and static/graph.js).
+
+Colours and shapes are in palette; tooltips in tips; every text from a document is escaped by
+text.escape() before it enters one.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from .errors import VizError
+from .graph import build_graph
+from .nodes import LEVEL_TEXT, doc_id, kind_id, loc_id, mech_id, org_id
+from .page import check_offline, network, render
+from .palette import EDGE_TYPES, NODE_TYPES, STATUS_COLOR, STATUSES, STRUCTURAL_COLOR
+from .positions import SMALL_GRAPH, layout, radial_layout
+from .quotes import quote
+from .selection import (DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, STRUCTURAL, cap_edges, resolve_mechanism,
+                        resolve_region, select)
+from .text import MAX_QUOTES, QUOTE_CHARS
+
+__all__ = [
+    "VizError", "VizResult", "visualize", "write", "build_graph", "select", "cap_edges", "quote", "layout",
+    "radial_layout", "network", "render", "check_offline", "resolve_region", "resolve_mechanism",
+    "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES", "MAX_QUOTES", "QUOTE_CHARS", "SMALL_GRAPH", "STRUCTURAL",
+    "STATUSES", "STATUS_COLOR", "STRUCTURAL_COLOR", "NODE_TYPES", "EDGE_TYPES", "LEVEL_TEXT",
+    "loc_id", "mech_id", "kind_id", "org_id", "doc_id",
+]
+
+
+@dataclass
+class VizResult:
+    path: str
+    nodes: int
+    edges: int
+    timings: dict = field(default_factory=dict)
+    left_out: int = 0           # edges among the drawn nodes that were not drawn (max_edges)
+
+    def summary(self) -> str:
+        t = ", ".join(f"{k} {v:.2f} s" for k, v in self.timings.items())
+        more = f", {self.left_out} lighter edges left out" if self.left_out else ""
+        return f"wrote {self.path}: {self.nodes} nodes, {self.edges} edges{more} ({t})"
+
+
+def write(G, out, title: str = "法治图谱", left_out: int = 0) -> VizResult:
+    """Lay out G, render it and write the page to `out`; returns what was written, with timings.
+    left_out: how many edges were not drawn (said on the page)."""
+    t0 = time.perf_counter()
+    pos = layout(G)
+    t1 = time.perf_counter()
+    page = render(G, pos, title, left_out)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(page)
+    t2 = time.perf_counter()
+    return VizResult(str(out), G.number_of_nodes(), G.number_of_edges(), {"layout": t1 - t0, "render": t2 - t1},
+                     left_out)
+
+
+def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DEFAULT_MAX_NODES,
+              max_edges=DEFAULT_MAX_EDGES) -> VizResult:
+    """Query the store, filter, lay out and write the page (at most max_edges edges drawn)."""
+    rid = resolve_region(region) if region else None
+    t0 = time.perf_counter()
+    G = build_graph(store, rid, quote_all=False)
+    t1 = time.perf_counter()
+    mechs = resolve_mechanism(store, mechanism) if mechanism else None
+    try:
+        H = select(G, rid, mechs, status, max_nodes)
+    except VizError:
+        if region and rid not in G:
+            raise VizError(f"no document of {region} ({rid.split(':', 1)[1]}) or of any locality under it "
+                           f"in the store") from None
+        raise
+    what = [f for f in (region, mechanism, status) if f]
+    title = "法治图谱" + (" — " + " · ".join(what) if what else "")
+    H, left_out = cap_edges(H, max_edges)
+    t2 = time.perf_counter()
+    quote(store, H)
+    t3 = time.perf_counter()
+    result = write(H, out, title, left_out)
+    result.timings = {"query": t1 - t0, "select": t2 - t1, "quotes": t3 - t2, **result.timings}
+    return result

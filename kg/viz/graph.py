@@ -1,0 +1,190 @@
+"""The store's rows as a graph: a networkx MultiDiGraph of typed nodes and edges, with the
+evidence of each edge held until quote() reads the texts of what is drawn."""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..rdf import KGI, KGL, parse_assertion_index
+from .evidence import Spans, evidence_count
+from .nodes import doc_id, kind_id, level_of, loc_id, local_name, mech_id, org_id
+from .quotes import quote
+from .source import named_rows
+from .text import file_name, number, short
+from .tips import node_tips
+
+
+def build_graph(store, region: str | None = None, quote_all: bool = True) -> nx.MultiDiGraph:
+    """The graph of the store: typed nodes, edges with relation (and status).
+
+    region: a locality node id (as resolve_region gives it). Then only the part that
+    select(G, region, …) keeps is read, through the queries viz-region-*.rq: the documents of
+    the region, of every locality under it and of the localities above it, and every document
+    that names one of their organizations: at 10,000 documents 0.2 s for a county and 2–3 s for
+    a province, where the whole store takes ~40 s. select() gives the same nodes and edges, with
+    the same attributes, from either graph; only the tooltips of mechanisms and roles differ, as
+    they summarize the graph that was read (the localities that report a mechanism, with quotes;
+    the organizations that hold a role).
+
+    The assertions come from the documents' kg:assertionIndex (queries viz-documents /
+    viz-region-documents: a row per document); their evidence texts are read by quote(), for
+    the whole graph (quote_all) or, as visualize() does, for the part of it that is drawn.
+    """
+    rows = _scoped_rows(store, region)
+    G = nx.MultiDiGraph()
+    _add_localities(G, rows("localities"))
+    # the few hundred mechanisms of the scheme and the few institution kinds: never scoped
+    _add_mechanisms(G, named_rows(store, "viz-mechanisms"))
+    implements: dict = {}
+    requires: dict = {}
+    docs = _read_assertions(G, rows("documents"), implements, requires)
+    _read_obligations(G, rows("obligations"), docs, requires)
+    G.graph.setdefault("weight", {})
+    G.graph.setdefault("evidence", {})
+    G.graph["documents"] = docs
+    _add_assertion_edges(G, implements, requires)
+    kinds = {str(r["kind"]): r for r in named_rows(store, "viz-institutions")}
+    _add_organizations(G, rows("organizations"), kinds)
+    node_tips(G)
+    if quote_all:
+        quote(store, G)
+    return G
+
+
+def _scoped_rows(store, region):
+    """name → the rows of viz-<name>, or of viz-region-<name> bound to the region."""
+    if region is None:
+        return lambda name: named_rows(store, "viz-" + name)
+    target = {"target": f"<{KGL}{region.split(':', 1)[1]}>"}
+    return lambda name: named_rows(store, "viz-region-" + name, target)
+
+
+def _add_localities(G, rows) -> None:
+    """Localities and their parent chain, up to the province: the nation is left out."""
+    for r in rows:
+        level = level_of(r.get("level") or "")
+        if level == "NationLevel":
+            continue
+        n = loc_id(r["loc"])
+        G.add_node(n, type="locality", label=str(r["name"]), code=str(r.get("code") or ""),
+                   level=level, docs=set())
+        if r.get("parent"):
+            G.add_edge(n, loc_id(r["parent"]), key="located_in", rel="located_in")
+    for n in [n for n in G if n not in G.nodes or "type" not in G.nodes[n]]:
+        G.remove_node(n)          # a parent that is the nation (or unknown)
+
+
+def _add_mechanisms(G, rows) -> None:
+    """Mechanisms and their hierarchy."""
+    for r in rows:
+        n = mech_id(r["m"])
+        G.add_node(n, type="mechanism", label=str(r.get("label") or r["notation"]),
+                   notation=str(r["notation"]), alts=str(r.get("alts") or ""), quotes=[], localities=set())
+    for r in rows:
+        if r.get("broader") and mech_id(r["broader"]) in G:
+            G.add_edge(mech_id(r["m"]), mech_id(r["broader"]), key="broader", rel="broader")
+
+
+def _read_assertions(G, rows, implements: dict, requires: dict) -> dict:
+    """Assertions, from the documents' assertion indexes (a row per document): locality →
+    mechanism by status into `implements`, requirement document → mechanism into `requires`.
+    The evidence is kept as groups of sentences (Spans), whose texts quote() reads for the
+    edges and mechanisms drawn. Returns document node id → its row."""
+    docs: dict = {}
+    for r in rows:
+        d = doc_id(r["doc"])
+        notice = str(r.get("doctype") or "") == "notice"
+        loc = loc_id(r["loc"]) if r.get("loc") else None
+        for notation, status, spans in parse_assertion_index(str(r["index"])):
+            m = "m:" + notation
+            if m not in G:
+                continue
+            docs.setdefault(d, r)
+            group = Spans(str(r["doc"]), tuple(spans))
+            if notice:
+                _add_requirement(G, d, r)
+                if status == "required":
+                    e = requires.setdefault((d, m), {"docs": {}, "how": set()})
+                    e["docs"].setdefault(d, []).append(group)
+                    e["how"].add("required")
+                    continue
+            if loc is None or loc not in G:
+                continue
+            G.nodes[loc]["docs"].add(file_name(r["source"]))
+            implements.setdefault((loc, m, status), {}).setdefault(d, []).append(group)
+            G.nodes[m]["quotes"].append((G.nodes[loc]["label"], file_name(r["source"]), group))
+            G.nodes[m]["localities"].add(loc)
+    return docs
+
+
+def _read_obligations(G, rows, docs: dict, requires: dict) -> None:
+    """Obligations a requirement document states, with their texts, into `requires`."""
+    for r in rows:
+        m = mech_id(r["m"])
+        if m not in G:
+            continue
+        d = doc_id(r["doc"])
+        docs.setdefault(d, r)
+        _add_requirement(G, d, r)
+        e = requires.setdefault((d, m), {"docs": {}, "how": set()})
+        e["docs"].setdefault(d, []).append(r.get("text"))
+        e["how"].add(str(r.get("modality") or "obligation"))
+
+
+def _add_requirement(G, d, r) -> None:
+    if d not in G:
+        title = str(r.get("title") or file_name(r["source"]))
+        G.add_node(d, type="requirement", label=short(title, 18), title_text=title,
+                   source=str(r["source"]), loc=loc_id(r["loc"]) if r.get("loc") else None,
+                   mechanisms=set(), quotes=[])
+
+
+def _add_assertion_edges(G, implements: dict, requires: dict) -> None:
+    """The implements and requires edges, with their evidence and weight (documents, sentences)."""
+    weight, evidence = G.graph["weight"], G.graph["evidence"]
+    for (loc, m, status), by_doc in implements.items():
+        k = f"implements-{status}"
+        G.add_edge(loc, m, key=k, rel="implements", status=status)
+        evidence[(loc, m, k)] = (status, by_doc, ())
+        weight[(loc, m, k)] = (len(by_doc), sum(evidence_count(x) for texts in by_doc.values() for x in texts))
+    for (d, m), e in requires.items():
+        G.add_edge(d, m, key="requires", rel="requires", status="required")
+        evidence[(d, m, "requires")] = ("required", e["docs"], tuple(sorted(e["how"])))
+        weight[(d, m, "requires")] = (len(e["docs"]),
+                                      sum(evidence_count(x) for texts in e["docs"].values() for x in texts))
+        G.nodes[d]["mechanisms"].add(m)
+
+
+def _add_organizations(G, rows, kinds: dict) -> None:
+    """Organizations, the roles they hold, the locality they are in. A role's tooltip quotes
+    the posts of its kind in the organization's first documents: quote() reads them."""
+    holds: dict = {}
+    for r in rows:
+        o = org_id(r["org"])
+        if o not in G:
+            G.add_node(o, type="organization", label=str(r["name"]), how=set(), docs=set())
+        G.nodes[o]["how"].add(str(r["how"]))
+        G.nodes[o]["docs"].add(file_name(r["source"]))
+        if r.get("loc") and loc_id(r["loc"]) in G:
+            G.add_edge(o, loc_id(r["loc"]), key="located_in", rel="located_in")
+        if r.get("kind"):
+            _add_role(G, o, r, kinds, holds)
+    for (o, kn), h in holds.items():
+        count = h["count"]
+        label = number(count) if count is not None else ""
+        G.add_edge(o, kn, key="holds_role", rel="holds_role", label=label)
+        G.graph["evidence"][(o, kn, "holds_role")] = (None, h["docs"], ())
+        G.graph["weight"][(o, kn, "holds_role")] = (len(h["docs"]), 0)
+
+
+def _add_role(G, o, r, kinds: dict, holds: dict) -> None:
+    """The role of the row's institution kind, held by organization `o` (count, posts)."""
+    k = str(r["kind"])
+    kn = kind_id(k)
+    if kn not in G:
+        info = kinds.get(k, {})
+        G.add_node(kn, type="role", label=str(info.get("label") or local_name(k, KGI)),
+                   notation=str(info.get("notation") or local_name(k, KGI)))
+    h = holds.setdefault((o, kn), {"count": None, "docs": {}})
+    if r.get("count") is not None:
+        h["count"] = max(h["count"] or 0, float(r["count"]))
+    h["docs"].setdefault(file_name(r["source"]), f'{r["doc"]}#post-{local_name(k, KGI)}')

@@ -1,0 +1,59 @@
+"""The graph's node ids (a prefix and the IRI's local name) and its trees: localities located in
+their parents, mechanisms under their broader ones."""
+from __future__ import annotations
+
+import networkx as nx
+
+from ..rdf import KG, KGD, KGI, KGL, KGM, KGO
+
+LEVEL_TEXT = {"ProvinceLevel": "province", "PrefectureLevel": "prefecture", "CountyLevel": "county",
+              "TownshipLevel": "township", "NationLevel": "nation"}
+
+
+def local_name(iri, base: str) -> str:
+    """`iri` without the namespace `base` (the whole IRI when it is not in it)."""
+    s = str(iri)
+    return s[len(base):] if s.startswith(base) else s
+
+
+def loc_id(iri) -> str:
+    return "loc:" + local_name(iri, KGL)
+
+
+def mech_id(iri) -> str:
+    return "m:" + local_name(iri, KGM)
+
+
+def kind_id(iri) -> str:
+    return "role:" + local_name(iri, KGI)
+
+
+def org_id(iri) -> str:
+    return "org:" + local_name(iri, KGO)
+
+
+def doc_id(iri) -> str:
+    return "doc:" + local_name(iri, KGD)
+
+
+def level_of(iri) -> str:
+    return local_name(iri, KG)
+
+
+def parents(G, n) -> list:
+    """The localities `n` is located in, nearest first."""
+    out, seen = [], {n}
+    cur = n
+    while True:
+        nxt = [v for _, v, ed in G.out_edges(cur, data=True)
+               if ed.get("rel") == "located_in" and G.nodes[v]["type"] == "locality"]
+        if not nxt or nxt[0] in seen:
+            return out
+        cur = nxt[0]
+        seen.add(cur)
+        out.append(cur)
+
+
+def broader_view(G):
+    """G with its broader edges only (mechanism → broader mechanism)."""
+    return nx.subgraph_view(G, filter_edge=lambda u, v, k: G.edges[u, v, k]["rel"] == "broader")

@@ -1,0 +1,151 @@
+"""The page: pyvis's template with the graph, made offline, with a legend, search and a status
+filter (static/graph.css, static/graph.js).
+
+Safety: vis.js shows string tooltips as text, so the page's script turns each escaped tooltip into
+an element once (innerHTML of escaped text: the only live markup is ours). Labels are drawn on the
+canvas as text. The data reaches the page as JSON with <, >, & and ' written as \\u escapes (by pyvis's
+template).
+
+Offline: pyvis inlines vis.js (cdn_resources='in_line') but its template links Bootstrap from a
+CDN; those links are dropped (nothing here uses Bootstrap) and check_offline() refuses a page that
+would fetch anything (src/href/url() to http(s) or //).
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+from importlib.resources import files
+
+from .palette import NODE_TYPES, STATUS_COLOR, STATUSES, STRUCTURAL_COLOR, status_css
+from .text import escape, short
+
+BIG_GRAPH = 800            # above this many nodes, edges are hidden while dragging and zooming
+
+_BOOTSTRAP = re.compile(r"<link\b[^>]*bootstrap[^>]*>|<script\b[^>]*bootstrap[^>]*>\s*</script>", re.I | re.S)
+_EMPTY_HEADING = re.compile(r"<center>\s*<h1>\s*</h1>\s*</center>", re.S)
+_EXTERNAL = re.compile(
+    r"<(?:script|link|img|iframe|source|video|audio|embed|object|frame|image|use)\b[^>]*?"
+    r"\b(?:src|href|data|srcset|poster)\s*=\s*[\"']?\s*(?:https?:)?//"
+    r"|url\(\s*[\"']?\s*(?:https?:)?//|@import\b", re.I | re.S)
+
+
+@lru_cache(maxsize=None)
+def static_text(name: str) -> str:
+    """A file of the package's static/ folder."""
+    return files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def stylesheet() -> str:
+    return "\n" + static_text("graph.css") + status_css() + "\n"
+
+
+def _size(deg: int) -> float:
+    return round(min(40.0, 7 + 3 * math.sqrt(deg)), 1)
+
+
+def network(G, pos):
+    """The pyvis Network of G with positions, physics off."""
+    from pyvis.network import Network
+    net = Network(height="calc(100vh - 52px)", width="100%", directed=True, cdn_resources="in_line", heading="")
+    for n, d in G.nodes(data=True):
+        label, color, shape, _ = NODE_TYPES[d["type"]]
+        x, y = pos[n]
+        search = " ".join(filter(None, [d["label"], d.get("title_text"), d.get("notation"), d.get("code"),
+                                        d.get("alts", "").replace("|", " ")]))
+        net.add_node(n, label=short(d["label"], 24), shape=shape, color=color, title=d["tip"],
+                     x=x, y=y, size=_size(G.degree(n)), kind=d["type"], search=search, physics=False)
+    ids = set(net.node_ids)
+    net.node_ids = _Ids(net.node_ids, ids)      # O(1) membership for add_edge's existence check
+    for i, (u, v, k, d) in enumerate(G.edges(keys=True, data=True)):
+        net.add_edge(u, v, **_edge_options(i, d))
+    net.options = _options(G.number_of_nodes() > BIG_GRAPH)
+    return net
+
+
+def _edge_options(i: int, d: dict) -> dict:
+    rel = d["rel"]
+    opts = {"id": f"e{i}", "rel": rel}
+    if rel in ("implements", "requires"):
+        opts.update(color=STATUS_COLOR[d["status"]], status=d["status"], width=1.6)
+    else:
+        opts.update(color=STRUCTURAL_COLOR, width=0.8, arrows={"to": {"enabled": rel != "located_in", "scaleFactor": 0.3}})
+        if rel == "broader":
+            opts["dashes"] = True
+    if d.get("tip"):
+        opts["title"] = d["tip"]
+    if d.get("label"):
+        opts["label"] = d["label"]
+    return opts
+
+
+def _options(big: bool) -> dict:
+    return {
+        "physics": {"enabled": False},
+        "layout": {"improvedLayout": False},
+        "interaction": {"hover": True, "tooltipDelay": 120, "hideEdgesOnDrag": big, "hideEdgesOnZoom": big,
+                        "multiselect": True},
+        "nodes": {"font": {"size": 13, "face": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"}, "borderWidth": 1},
+        "edges": {"smooth": False, "arrows": {"to": {"enabled": True, "scaleFactor": 0.4}},
+                  "font": {"size": 10, "align": "middle"}, "selectionWidth": 2},
+    }
+
+
+class _Ids(list):
+    def __init__(self, items, index):
+        super().__init__(items)
+        self._index = index
+
+    def __contains__(self, x):
+        return x in self._index
+
+    def append(self, x):
+        super().append(x)
+        self._index.add(x)
+
+
+def check_offline(page: str) -> None:
+    """Refuse a page that would fetch anything from outside (AssertionError)."""
+    m = _EXTERNAL.search(page)
+    assert m is None, f"the page would load an external resource: {page[m.start():m.start() + 120]!r}"
+
+
+def legend() -> str:
+    out = ['<div id="kg-legend"><b>nodes</b>']
+    for label, color, _, sym in NODE_TYPES.values():
+        out.append(f'<div><span class="lg-sym" style="color:{color}">{sym}</span>{escape(label)}</div>')
+    out.append("<b>edges (implements / requires) by status</b>")
+    for s in STATUSES:
+        out.append(f'<div><span class="lg-edge" style="border-color:{STATUS_COLOR[s]}"></span>{escape(s)}</div>')
+    out.append(f'<div><span class="lg-edge" style="border-color:{STRUCTURAL_COLOR}"></span>located in, holds role (count)</div>')
+    out.append(f'<div><span class="lg-edge lg-dash" style="border-color:{STRUCTURAL_COLOR}"></span>broader mechanism</div>')
+    out.append('<div class="src" style="color:#777">node size: degree · hover: evidence</div></div>')
+    return "".join(out)
+
+
+def bar(title: str, left_out: int = 0) -> str:
+    opts = '<option value="">all statuses</option>' + "".join(
+        f'<option value="{s}">{escape(s)}</option>' for s in STATUSES)
+    note = (f'<span id="kg-left-out" style="color:#a33;font-size:13px" title="the lightest edges (fewest documents and '
+            f'sentences) among the nodes drawn: max_edges">+ {left_out} lighter edges not drawn</span>'
+            if left_out else "")
+    return (f'<div id="kg-bar"><h1>{escape(title)}</h1>'
+            f'<input id="kg-search" type="search" placeholder="search: 乳山市, 法律顾问, M01 …" autocomplete="off">'
+            f'<select id="kg-status" title="show edges of one status">{opts}</select>'
+            f'<span id="kg-info"></span>{note}</div>')
+
+
+def render(G, pos, title: str = "法治图谱", left_out: int = 0) -> str:
+    """The page's HTML: pyvis's template, offline, with legend, search and status filter."""
+    net = network(G, pos)
+    page = net.generate_html(notebook=False)
+    page = _BOOTSTRAP.sub("", page)
+    page = _EMPTY_HEADING.sub("", page)
+    page = page.replace("<html>", '<!DOCTYPE html>\n<html lang="zh">', 1)
+    page = page.replace("<head>", f"<head>\n<title>{escape(title)}</title>", 1)
+    page = page.replace("</head>", f"<style>{stylesheet()}</style>\n</head>", 1)
+    page = re.sub(r"<body>", lambda m: "<body>\n" + bar(title, left_out) + legend(), page, count=1)
+    idx = page.rfind("</body>")
+    page = page[:idx] + f"<script>\n{static_text('graph.js')}</script>\n" + page[idx:]
+    check_offline(page)
+    return page

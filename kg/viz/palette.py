@@ -1,0 +1,31 @@
+"""How the graph view draws things: the statuses' colours, the node types' colours and shapes.
+
+The statuses' colours are here only (the stylesheet in static/ gets their rules from status_css()),
+so that a status's colour is changed in one place.
+"""
+from __future__ import annotations
+
+STATUSES = ("implemented", "planned", "weakness", "required")
+STATUS_COLOR = {"implemented": "#2e9d4a", "planned": "#f0a202", "weakness": "#d62728", "required": "#1f77b4"}
+STRUCTURAL_COLOR = "#b8b8b8"
+
+# node type → (legend label, colour, vis shape, legend symbol)
+NODE_TYPES = {
+    "locality": ("locality (province › prefecture › county)", "#76b7b2", "dot", "●"),
+    "organization": ("organization (organ, named body)", "#9c755f", "square", "■"),
+    "role": ("role / institution kind", "#b07aa1", "triangle", "▲"),
+    "mechanism": ("mechanism", "#e377c2", "diamond", "◆"),
+    "requirement": ("requirement document", "#6b6b6b", "star", "★"),
+}
+EDGE_TYPES = {
+    "implements": "implements (locality → mechanism, by status)",
+    "requires": "requires (requirement document → mechanism)",
+    "holds_role": "holds role (organization → role, count)",
+    "located_in": "located in",
+    "broader": "broader (mechanism → broader mechanism)",
+}
+
+
+def status_css() -> str:
+    """The stylesheet's rules that colour a tooltip's status badge (`st-<status>`), one line."""
+    return "".join(f".st-{s}{{background:{STATUS_COLOR[s]}}}" for s in STATUSES)
