@@ -201,7 +201,8 @@ def test_evidence_is_what_the_assertions_say_in_text_order_each_sentence_once(st
     """The audit reads the documents' assertion indexes; queries/audit-evidence.rq reads the
     assertions themselves, a row per sentence. A row's evidence is that query's sentences of the
     row's status, in document and text order, a sentence shared by narrower mechanisms once."""
-    from kg import audit, rdf
+    from kg import rdf
+    from kg.audit import evaluation
     merged = 0
     with api.open_store(store_dir, read_only=True) as s:
         for region in ("山东省", "辽源市", "乳山市"):
@@ -216,8 +217,8 @@ def test_evidence_is_what_the_assertions_say_in_text_order_each_sentence_once(st
                 assert [e["iri"] for e in row.evidence] == [iri for _, _, iri in expected], row.notation
             # the path that merges several index lines of one document (narrower mechanisms
             # counting for the row's) is met
-            found = [src for by_status in audit._reports_by_requirement(
-                         audit._documents(s, report.iri), audit._broader(s)).values()
+            found = [src for by_status in evaluation.reports_by_requirement(
+                         evaluation.region_documents(s, report.iri), evaluation.broader_notations(s)).values()
                      for lines in by_status.values() for src, _ in lines]
             merged += len(found) != len(set(found))
     assert merged

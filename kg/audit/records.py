@@ -1,0 +1,47 @@
+"""Audit records: a report's rows written back to the store as kg:AuditRecord nodes, with a W3C
+DPV compliance status, in the graph AUDIT_GRAPH.
+"""
+from __future__ import annotations
+
+from pyoxigraph import NamedNode
+
+from ..rdf import BASE, RDF_TYPE, kg
+
+AUDIT_GRAPH = BASE + "audit"
+KGA = BASE + "audit/"
+DPV = "https://w3id.org/dpv#"
+COMPLIANCE = {"implemented": "Compliant", "planned": "PartiallyCompliant",
+              "weakness": "PartiallyCompliant", "none": "NonCompliant"}
+
+
+def record_triples(report):
+    """The triples of the records of `report`: one record per row, with its evidence."""
+    region = NamedNode(report.iri)
+    for r in report.rows:
+        node = NamedNode(f"{KGA}{report.code}-{r.set_key}-{r.notation}")
+        yield node, RDF_TYPE, kg("AuditRecord")
+        yield node, kg("auditOf"), region
+        yield node, kg("auditRequirement"), NamedNode(r.requirement)
+        yield node, kg("complianceStatus"), NamedNode(DPV + COMPLIANCE[r.status])
+        for e in r.evidence:
+            yield node, kg("evidence"), NamedNode(e["iri"])
+
+
+def write_records(store, reports, *, replace_regions=frozenset(), replace_all=False) -> int:
+    """Replace the regions' audit records in AUDIT_GRAPH, keeping every other region's.
+
+    `store` is a Store or a kg.query.Endpoint; on an endpoint the audit graph is read with a
+    CONSTRUCT and written back whole with a Graph Store PUT (kg.remote.replace_graph)."""
+    new = sorted({t for rep in reports for t in record_triples(rep)}, key=str)
+    if hasattr(store, "replace_subjects"):
+        if replace_all:
+            return store.replace_graph(AUDIT_GRAPH, new)
+        return store.replace_subjects(AUDIT_GRAPH, kg("auditOf").value,
+                                      [NamedNode(r) for r in sorted(replace_regions)], new)
+    from .. import remote
+    kept = []
+    if not replace_all:
+        triples = remote.graph_triples(store, AUDIT_GRAPH)
+        drop = {q.subject for q in triples if q.predicate == kg("auditOf") and q.object.value in replace_regions}
+        kept = [(q.subject, q.predicate, q.object) for q in triples if q.subject not in drop]
+    return remote.replace_graph(store, AUDIT_GRAPH, kept + new)

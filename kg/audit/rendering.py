@@ -1,0 +1,204 @@
+"""Rendering: an audit as a table, JSON, CSV or an HTML page, and the audit of every region as a
+matrix (text or HTML). Statuses are shown with the words, marks and colours of kg.statuses.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+
+from .. import statuses
+from .requirements import BASELINE, BASELINE_KEY, AuditError, title_or
+
+# A plain-text matrix cell whose requirement does not bind the region: ASCII, as the table's
+# column padding is.
+NO_CELL = "-"
+
+
+def snippet(text: str, n: int = 40) -> str:
+    """`text` on one line, cut to `n` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[:n] + "…"
+
+
+def set_name(report, iri) -> str:
+    """How a table names a requirement set: baseline-2021 or the notice's file name."""
+    for s in report.sets:
+        if s.iri == iri:
+            return BASELINE_KEY if iri == BASELINE else (s.document or iri).rsplit("/", 1)[-1]
+    return iri
+
+
+def set_display(s) -> str:
+    """A requirement set as its title, with the notice's file in brackets."""
+    return title_or(s) + (f" ({s.document})" if s.document else "")
+
+
+def _column(rep_row) -> tuple:
+    """A matrix column's sort key: the baseline's requirements first, then each notice's."""
+    return (rep_row.set_key != BASELINE_KEY, rep_row.set_key, rep_row.notation)
+
+
+# ------------------------------------------------------------------ text, JSON, CSV
+
+def format_table(report) -> str:
+    lines = [f"{report.region} ({report.code}, {report.level}) — audit against "
+             + "; ".join(set_display(s) for s in report.sets)]
+    lines += report.notes
+    for r in report.rows:
+        ev = f"{len(r.evidence)}  {snippet(r.evidence[0]['sentence'])}" if r.evidence else "0"
+        lines.append(f"{r.notation:<5} {snippet(r.label, 18):<20} {set_name(report, r.set):<26} "
+                     f"{statuses.get(r.status).label:<21} {ev}")
+    if report.rolled_up:
+        lines.append(f"roll-up over {', '.join(report.rolled_up)}:")
+        for r in report.rows:
+            lines.append(f"  {r.notation:<5} covered: {', '.join(r.covered) or '—'}; "
+                         f"missing: {', '.join(r.missing) or '—'}")
+    return "\n".join(lines)
+
+
+def format_json(report_or_reports) -> str:
+    if isinstance(report_or_reports, list):
+        data = [r.to_dict() for r in report_or_reports]
+    else:
+        data = report_or_reports.to_dict()
+    return json.dumps(data, ensure_ascii=False, indent=1)
+
+
+CSV_FIELDS = ["region", "code", "notation", "label", "set", "citation", "status", "evidence_count",
+              "first_evidence", "covered", "missing"]
+
+
+def format_csv(reports) -> str:
+    reports = reports if isinstance(reports, list) else [reports]
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CSV_FIELDS)
+    for rep in reports:
+        for r in rep.rows:
+            w.writerow([rep.region, rep.code, r.notation, r.label, r.set, r.citation,
+                        statuses.get(r.status).label, len(r.evidence),
+                        r.evidence[0]["sentence"] if r.evidence else "",
+                        " ".join(r.covered), " ".join(r.missing)])
+    return buf.getvalue()
+
+
+def format_matrix_table(reports) -> str:
+    marks = statuses.marks()
+    keys = sorted({_column(r) for rep in reports for r in rep.rows})
+    legend = ", ".join(f"{s.mark} {s.short}" for s in statuses.audit_statuses())
+    lines = ["region      " + " ".join(k[2] + ("*" if k[0] else "") for k in keys),
+             f"(* required by a notice; {legend}, {NO_CELL} {statuses.get(statuses.NOT_APPLICABLE).short})"]
+    for rep in reports:
+        cells = {_column(r): marks[r.status] for r in rep.rows}
+        lines.append(f"{rep.region:<10}  " + " ".join(cells.get(k, NO_CELL).ljust(len(k[2]) + k[0]) for k in keys))
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------ HTML
+
+_PAGE_CSS = """
+body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222;background:#fff}
+h1{font-size:1.4em} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #bbb;padding:4px 8px;vertical-align:top}
+th{background:#eee} .note{color:#555;margin:.2em 0}
+"""
+_QUOTE_CSS = """
+blockquote{margin:.3em 0 .3em 1em;padding-left:.6em;border-left:3px solid #ccc;color:#333;font-size:.9em}
+.src{color:#777;font-size:.85em} td.cell a{color:inherit;text-decoration:none;display:block}
+"""
+
+
+def shown_statuses() -> list:
+    """The statuses an audit page shows: a row's, and a matrix cell that does not apply."""
+    return list(statuses.audit_statuses()) + [statuses.get(statuses.NOT_APPLICABLE)]
+
+
+def page_css() -> str:
+    """The page's style sheet: the layout, then a class per status (two to a line)."""
+    rules = [s.css() for s in shown_statuses()]
+    colours = "\n".join(" ".join(rules[i:i + 2]) for i in range(0, len(rules), 2))
+    return _PAGE_CSS + colours + _QUOTE_CSS
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{page_css()}</style></head><body>\n{body}\n</body></html>\n")
+
+
+def _e(s) -> str:
+    return html.escape(str(s or ""))
+
+
+def rows_html(report, anchor_prefix: str = "") -> str:
+    """The table of a report's rows: mechanism, requirement, status and the quoted evidence."""
+    out = ["<table><tr><th>mechanism</th><th>requirement</th><th>status</th><th>evidence</th></tr>"]
+    for r in report.rows:
+        aid = f"{anchor_prefix}{report.code}-{r.set_key}-{r.notation}"
+        quotes = "".join(f'<blockquote>{_e(e["sentence"])} <span class="src">— {_e(e["document"])}</span></blockquote>'
+                         for e in r.evidence)
+        roll = (f'<div class="src">covered: {_e(", ".join(r.covered) or "—")}; missing: '
+                f'{_e(", ".join(r.missing) or "—")}</div>' if report.rolled_up else "")
+        out.append(f'<tr id="{_e(aid)}"><td><b>{_e(r.notation)}</b> {_e(r.label)}</td>'
+                   f'<td>{_e(r.citation)}</td><td class="st-{r.status}">{_e(statuses.get(r.status).label)}</td>'
+                   f"<td>{len(r.evidence)}{quotes}{roll}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def format_html(report) -> str:
+    body = [f"<h1>审计 {_e(report.region)} ({_e(report.code)}, {_e(report.level)})</h1>",
+            "<p>Requirement sets: " + "; ".join(_e(set_display(s)) for s in report.sets) + "</p>"]
+    body += [f'<p class="note">{_e(n)}</p>' for n in report.notes]
+    body.append(rows_html(report))
+    return _page(f"审计 {report.region}", "\n".join(body))
+
+
+def _matrix_row(rep, keys) -> str:
+    cells = {_column(r): r for r in rep.rows}
+    na = statuses.get(statuses.NOT_APPLICABLE)
+    tds = []
+    for k in keys:
+        r = cells.get(k)
+        if r is None:
+            tds.append(f'<td class="cell st-{na.notation}">{_e(na.mark)}</td>')
+            continue
+        tip = r.evidence[0]["sentence"] if r.evidence else statuses.get(r.status).label
+        tds.append(f'<td class="cell st-{r.status}"><a href="#{_e(rep.code)}-{_e(r.set_key)}-{_e(r.notation)}" '
+                   f'title="{_e(snippet(tip, 80))}">{len(r.evidence) or "·"}</a></td>')
+    return f"<tr><th>{_e(rep.region)}</th>{''.join(tds)}</tr>"
+
+
+def format_html_matrix(reports) -> str:
+    cols: dict[tuple, tuple] = {}
+    for rep in reports:
+        for r in rep.rows:
+            cols.setdefault(_column(r), (r.label, set_name(rep, r.set)))
+    keys = sorted(cols)
+    head = "".join(f'<th title="{_e(cols[k][0])} — {_e(cols[k][1])}">{_e(k[2])}</th>' for k in keys)
+    legend = " ".join(f'<span class="st-{s.notation}">{_e(s.label)}</span>' for s in shown_statuses())
+    body = ["<h1>审计矩阵 (regions × requirements)</h1>", f"<p>{legend}</p>",
+            f"<table><tr><th>region</th>{head}</tr>"]
+    body += [_matrix_row(rep, keys) for rep in reports]
+    body.append("</table>")
+    for rep in reports:
+        body.append(f"<h2>{_e(rep.region)} ({_e(rep.code)})</h2>")
+        body += [f'<p class="note">{_e(n)}</p>' for n in rep.notes]
+        body.append(rows_html(rep))
+    return _page("审计矩阵", "\n".join(body))
+
+
+# ------------------------------------------------------------------ by name
+
+REGION_FORMATS = {"table": format_table, "json": format_json, "csv": format_csv, "html": format_html}
+MATRIX_FORMATS = {"table": format_matrix_table, "json": format_json, "csv": format_csv,
+                  "html": format_html_matrix}
+
+
+def render(report_or_reports, fmt: str = "table") -> str:
+    """A region's report, or the list of every region's (as a matrix), in `fmt`: table, json,
+    csv or html."""
+    formats = MATRIX_FORMATS if isinstance(report_or_reports, list) else REGION_FORMATS
+    if fmt not in formats:
+        raise AuditError(f"audit format {fmt!r}: use one of {', '.join(formats)}")
+    return formats[fmt](report_or_reports)
