@@ -13,8 +13,8 @@ from typing import Optional
 
 import jinja2
 
-STATUS_MARK = {"implemented": "✔", "planned": "P", "weakness": "W", "required": "R"}
-STATUS_ORDER = ("implemented", "planned", "weakness", "required")
+# statuses' order, words and marks are data of the ontology (kg.statuses)
+from .. import statuses as status_data
 
 # Rows of the matrix page: a national store has thousands of regions (10 MB of table at 10,000
 # documents), so the page shows this many and links to the next; ?region= keeps one region and
@@ -80,7 +80,7 @@ def region(store, params: dict) -> str:
     for s in report.sets:
         s.display = au.title_or(s) + (f" ({s.document})" if s.document else "")
     return render("region.html", title=f"{report.region} ({report.code}, {report.level})",
-                  rows=rows, report=report, status_text=au.STATUS_TEXT)
+                  rows=rows, report=report, status_text=status_data.display_labels())
 
 
 def _under(code: str, region) -> bool:
@@ -110,7 +110,7 @@ def matrix(store, params: dict) -> str:
     labels = {str(r["notation"]): str(r["label"]) for r in _query(store, "server-mechanism-labels")}
     n_pages = max(1, -(-len(regions) // MATRIX_PAGE_ROWS))
     shown = sorted(regions.items())[(page - 1) * MATRIX_PAGE_ROWS:page * MATRIX_PAGE_ROWS]
-    rows = []
+    rows, order, marks = [], status_data.stated(), status_data.marks()
     for (code, name), cells in shown:
         row_cells = []
         for c in columns:
@@ -118,9 +118,9 @@ def matrix(store, params: dict) -> str:
             if not statuses:
                 row_cells.append(None)
                 continue
-            top = next((s for s in STATUS_ORDER if s in statuses), statuses[0])
+            top = next((s for s in order if s in statuses), statuses[0])
             row_cells.append({"top": top, "title": f"{labels.get(c, c)}: {' '.join(statuses)}",
-                              "marks": "".join(STATUS_MARK.get(s, "?") for s in statuses)})
+                              "marks": "".join(marks.get(s, "?") for s in statuses)})
         rows.append({"code": code, "name": name, "cells": row_cells})
     title = "Region × mechanism matrix" + (f" — {region.name} ({region.code})" if region else "")
     return render("matrix.html", title=title, region_param=region_param, columns=columns,
@@ -139,8 +139,8 @@ def graph(store, params: dict) -> str:
     from .. import viz
     from ..query import QueryError
     filters = tuple(params.get(k) or None for k in ("region", "mechanism", "status"))
-    if filters[2] and filters[2] not in STATUS_ORDER:
-        raise PageError(400, f"status must be one of {', '.join(STATUS_ORDER)}")
+    if filters[2] and filters[2] not in status_data.stated():
+        raise PageError(400, f"status must be one of {', '.join(status_data.stated())}")
     key = (str(store.path), _store_stamp(store.path), filters)
     if key not in _GRAPH_CACHE:
         with tempfile.TemporaryDirectory(prefix="kg-serve-") as d:
