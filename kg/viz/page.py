@@ -37,6 +37,7 @@ def static_text(name: str) -> str:
 
 
 def stylesheet() -> str:
+    """The page's stylesheet: static/graph.css and the statuses' colours."""
     return "\n" + static_text("graph.css") + status_css() + "\n"
 
 

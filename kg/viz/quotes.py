@@ -58,7 +58,7 @@ def quote(store, G) -> None:
         G.edges[u, v, k]["tip"] = evidence_tip(G, u, v, status, shown, docs, how=how)
     for n, d in G.nodes(data=True):
         if d["type"] == "mechanism" and d.get("quotes"):
-            d["tip"] = d["tip"] + mechanism_quotes(_mechanism_quotes(texts, d["quotes"]))
+            d["tip"] = d["tip"] + mechanism_quotes(_first_quotes(texts, d["quotes"]))
 
 
 def _quote_roles(store, G, texts, holds) -> None:
@@ -75,7 +75,7 @@ def _quote_roles(store, G, texts, holds) -> None:
         G.edges[u, v, k]["tip"] = tip
 
 
-def _mechanism_quotes(texts, refs) -> list:
+def _first_quotes(texts, refs) -> list:
     """Up to MAX_QUOTES distinct (place, file, sentence) of a mechanism's reports (`refs`: place,
     file, evidence), reading the texts of MAX_QUOTES reports at a time."""
     seen, i = [], 0
