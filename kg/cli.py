@@ -268,8 +268,7 @@ def validate(document, store_path):
 @click.option("--all", "all_", is_flag=True, help="Audit every locality with documents (matrix).")
 @click.option("--against", default="applicable", show_default=True,
               help="applicable, baseline, all, or a requirement document (file name, path, graph IRI).")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "csv", "html"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(api.AUDIT_FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @click.option("--record/--no-record", default=None,
               help="Write the results to the audit graph as kg:AuditRecords (default: for a REGION "
@@ -278,7 +277,6 @@ def validate(document, store_path):
 @endpoint_options
 def audit(region, all_, against, fmt, output, record, store_path, endpoint, update_url, store_url):
     """Audit REGION (name or code), or --all regions, against the requirement sets."""
-    from . import audit as au
     from .query import QueryError
     if bool(region) == bool(all_):
         _fail("give a REGION or --all (one of them)")
@@ -287,18 +285,9 @@ def audit(region, all_, against, fmt, output, record, store_path, endpoint, upda
     # without records to write the store is only read, so an audit can run during a build
     with _open_target(store_path, ep, read_only=not write) as store:
         try:
-            # only the evidence texts shown are read: of all regions the table shows statuses
-            # only; a region's table, and any CSV, one quote per row
-            quotes = {"table": False if all_ else 1, "csv": 1}.get(fmt, True)
-            result = api.audit(store, None if all_ else region, against, write=write, quotes=quotes)
-        except (au.AuditError, QueryError) as e:
+            text = api.audit_report(store, None if all_ else region, against, fmt, write=write)
+        except QueryError as e:
             _fail(str(e))
-    if all_:
-        text = {"table": au.format_matrix_table, "json": au.format_json, "csv": au.format_csv,
-                "html": au.format_html_matrix}[fmt](result)
-    else:
-        text = {"table": au.format_table, "json": au.format_json, "csv": au.format_csv,
-                "html": au.format_html}[fmt](result)
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text if text.endswith("\n") else text + "\n")
