@@ -170,13 +170,46 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
     institution kind, each pointing to its evidence sentences — and sentences and figures carry
     their source offsets in their IRIs rather than in triples.
     """
-    g = document_iri(content_hash)
-    d = g
-    out: list[Quad] = []
+    graph = _GraphWriter(doc, document_iri(content_hash))
+    organ = _describe_document(graph, source_file)
+    _add_assertions(graph)
+    _add_posts(graph, organ)
+    _add_quantities(graph)
+    _add_obligations(graph)
+    # candidate terms for review: the document names them (how often is a matter of the text)
+    for c in doc.candidates:
+        graph.add(graph.g, kg("candidateTerm"), _zh(c.term))
+    _add_sentence_texts(graph)
+    return graph.out
 
-    def add(s, p, o):
-        out.append(Quad(s, p, o, g))
 
+class _GraphWriter:
+    """The quads of one document's graph as they are made, and the sentences they cite."""
+
+    def __init__(self, doc: Document, g: NamedNode):
+        self.doc = doc
+        self.g = g                   # the graph's IRI, which is also the document's
+        self.out: list[Quad] = []
+        self.sentence_nodes: dict[int, NamedNode] = {}    # the sentences used as evidence, by index
+
+    def add(self, s, p, o) -> None:
+        self.out.append(Quad(s, p, o, self.g))
+
+    def evidence(self, node: NamedNode, sentence: int) -> None:
+        iri = self.sentence_nodes.get(sentence)
+        if iri is None:
+            sent = self.doc.sentences[sentence]
+            iri = self.sentence_nodes[sentence] = sentence_iri(
+                self.g, *self.doc.source_span(sent.start, sent.end))
+        self.out.append(Quad(node, _EVIDENCE, iri, self.g))
+
+
+_EVIDENCE = kg("evidence")
+
+
+def _describe_document(graph: _GraphWriter, source_file: str) -> NamedNode | None:
+    """The document's own properties, its locality and its organ (returned, or None)."""
+    doc, d, add = graph.doc, graph.g, graph.add
     add(d, RDF_TYPE, kg("RequirementDocument" if doc.doctype == "notice" else "Report"))
     add(d, RDF_TYPE, kg("Document"))
     add(d, kg("sourceFile"), _str(source_file))
@@ -205,53 +238,50 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         add(organ, RDFS_LABEL, _zh(doc.organ))
         if loc_node is not None:
             add(organ, kg("locality"), loc_node)
+    return organ
 
-    sentence_nodes: dict[int, NamedNode] = {}    # the sentences used as evidence, by index
-    EVIDENCE = kg("evidence")
 
-    def evidence(node: NamedNode, sentence: int) -> None:
-        iri = sentence_nodes.get(sentence)
-        if iri is None:
-            sent = doc.sentences[sentence]
-            iri = sentence_nodes[sentence] = sentence_iri(d, *doc.source_span(sent.start, sent.end))
-        out.append(Quad(node, EVIDENCE, iri, g))
-
-    # one assertion per (mechanism, status), with every sentence that says so
+def _add_assertions(graph: _GraphWriter) -> None:
+    """One assertion per (mechanism, status), with every sentence that says so, and their index."""
+    doc, d, add = graph.doc, graph.g, graph.add
     assertions: dict[tuple[str, str], dict[int, None]] = {}
     for m in doc.mechanisms:
         assertions.setdefault((m.notation, m.status), {})[m.sentence] = None
     index = []
     for (notation, status), sentences in sorted(assertions.items()):
-        node = NamedNode(f"{g.value}#{notation}-{status}")
+        node = NamedNode(f"{d.value}#{notation}-{status}")
         add(node, RDF_TYPE, kg("MechanismAssertion"))
         add(node, kg("mechanism"), mechanism_iri(notation))
         add(node, kg("status"), kg(STATUS[status]))
         add(node, kg("inDocument"), d)
         for i in sentences:
-            evidence(node, i)
-        index.append((notation, status, [span_of(sentence_nodes[i].value) for i in sentences]))
+            graph.evidence(node, i)
+        index.append((notation, status, [span_of(graph.sentence_nodes[i].value) for i in sentences]))
     if index:
         add(d, kg("assertionIndex"), _str(format_assertion_index(index)))
 
-    # institutions and roles: one ORG post per kind, with the largest count the text gives,
-    # how often it is named, the named bodies of that kind, and where it is first named
+
+def _add_posts(graph: _GraphWriter, organ: NamedNode | None) -> None:
+    """Institutions and roles: one ORG post per kind, with the largest count the text gives,
+    how often it is named, the named bodies of that kind, and where it is first named."""
+    doc, d, add = graph.doc, graph.g, graph.add
     posts: dict[str, list] = {}
     for x in doc.institutions:
         posts.setdefault(x.kind, []).append(x)
     for kind, mentions in sorted(posts.items()):
-        post = NamedNode(f"{g.value}#post-{kind}")
+        post = NamedNode(f"{d.value}#post-{kind}")
         add(post, RDF_TYPE, ORG_POST)
         add(post, ORG_ROLE, institution_iri(kind))
         if organ is not None:
             add(post, ORG_POST_IN, organ)
         add(post, kg("inDocument"), d)
         add(post, kg("mentions"), _int(len(mentions)))
-        evidence(post, mentions[0].sentence)
+        graph.evidence(post, mentions[0].sentence)
         counted = [x for x in mentions if x.count is not None]
         if counted:
             top = max(counted, key=lambda x: x.count)
             add(post, kg("count"), _dec(top.count))
-            evidence(post, top.sentence)
+            graph.evidence(post, top.sentence)
         for name in dict.fromkeys(x.name for x in mentions if x.name):
             named = organization_iri(name)
             add(post, kg("namedOrganization"), named)
@@ -259,6 +289,9 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
             add(named, RDFS_LABEL, _zh(name))
             add(named, kg("institutionKind"), institution_iri(kind))
 
+
+def _add_quantities(graph: _GraphWriter) -> None:
+    doc, d, add = graph.doc, graph.g, graph.add
     for q in doc.quantities:
         node = quantity_iri(d, *doc.source_span(q.start, q.end))
         add(node, RDF_TYPE, kg("Quantity"))
@@ -271,10 +304,13 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         if q.qualifier:
             add(node, kg("qualifier"), _str(q.qualifier))
         add(node, kg("inDocument"), d)
-        evidence(node, q.sentence)
+        graph.evidence(node, q.sentence)
 
+
+def _add_obligations(graph: _GraphWriter) -> None:
+    doc, d, add = graph.doc, graph.g, graph.add
     for k, o in enumerate(doc.obligations):
-        node = NamedNode(f"{g.value}#o{k}")
+        node = NamedNode(f"{d.value}#o{k}")
         add(node, RDF_TYPE, kg("Obligation"))
         add(node, kg("modality"), _str(o.modality))
         if o.addressee:
@@ -284,13 +320,11 @@ def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Q
         if o.deadline:
             add(node, kg("deadline"), _str(o.deadline))
         add(node, kg("inDocument"), d)
-        evidence(node, o.sentence)
+        graph.evidence(node, o.sentence)
 
-    # candidate terms for review: the document names them (how often is a matter of the text)
-    for c in doc.candidates:
-        add(d, kg("candidateTerm"), _zh(c.term))
 
-    for i in sorted(sentence_nodes):
-        s, e = span_of(sentence_nodes[i].value)
-        add(sentence_nodes[i], kg("text"), _str(doc.source[s:e]))
-    return out
+def _add_sentence_texts(graph: _GraphWriter) -> None:
+    """The text of every sentence cited as evidence, cut from the source by its IRI's span."""
+    for i in sorted(graph.sentence_nodes):
+        s, e = span_of(graph.sentence_nodes[i].value)
+        graph.add(graph.sentence_nodes[i], kg("text"), _str(graph.doc.source[s:e]))
