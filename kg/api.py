@@ -75,14 +75,10 @@ def open_store(path=None, *, read_only: bool = False):
 
 
 def build(paths=("corpus",), store=None, *, progress=None, workers: int = 1, bulk: bool | None = None):
-    """Build the files under `paths` into the store (or a kg.query.Endpoint: a SPARQL server,
-    see kg.remote); returns a BuildReport. `workers` and `bulk` as in `kg.build.build` (an
-    endpoint is written one document at a time)."""
+    """Build the files under `paths` into the store (a path, or an open store: the embedded one
+    or a kg.remote.RemoteStore, a SPARQL server); returns a BuildReport. `workers` and `bulk` as
+    in `kg.build.build` (a server is written one document at a time)."""
     from . import build as _build
-    from .query import Endpoint
-    if isinstance(store, Endpoint):
-        from .remote import build_remote
-        return build_remote(store, paths, progress=progress)
     if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
         with open_store(store) as s:
             return _build.build(s, paths, progress=progress, workers=workers, bulk=bulk)
@@ -153,7 +149,7 @@ def validate(store, document: str | None = None):
 def _document_graph(store, document: str) -> str:
     """The graph IRI of a document named by graph IRI, path or file name."""
     from .build import source_key
-    catalog = _document_hashes(store)
+    catalog = store.document_hashes()
     if document in {g for g, _ in catalog.values()}:
         return document
     for key in (document, source_key(document)):
@@ -164,15 +160,6 @@ def _document_graph(store, document: str) -> str:
         return matches[0]
     raise LookupError(f"no document {document!r} in the store" if not matches
                       else f"{document!r} names {len(matches)} documents; give its path")
-
-
-def _document_hashes(store) -> dict:
-    """source file → (graph IRI, content hash) of a Store or of a SPARQL endpoint's catalog."""
-    from .query import Endpoint
-    if isinstance(store, Endpoint):
-        from .remote import document_hashes
-        return document_hashes(store)
-    return store.document_hashes()
 
 
 def remove(store, document: str) -> bool:
@@ -206,11 +193,11 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     `store` may be a kg.query.Endpoint: the records then go to the server (Graph Store PUT).
     """
     from . import audit as _audit
-    from .query import Endpoint
     note = None
-    if write and isinstance(store, Endpoint) and not (store.store_url and store.update_url):
-        write = False      # a read-only endpoint (QLever, a public service): audit, don't record
-        note = "note: audit records not written: the endpoint has no update and Graph Store URL"
+    reason = store.unwritable_reason() if write else None
+    if reason:
+        write = False      # a query-only service (QLever, a public endpoint): audit, don't record
+        note = f"note: audit records not written: {reason}"
     if region is None:
         reports = _audit.audit_all(store, against, write=write, quotes=quotes)
         for r in reports if note else ():
@@ -220,20 +207,6 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     if note:
         report.notes.append(note)
     return report
-
-
-AUDIT_FORMATS = ("table", "json", "csv", "html")
-
-
-def audit_report(store, region: str | None = None, against: str = "applicable", fmt: str = "table",
-                 *, write: bool = True) -> str:
-    """The audit of a region, or of every region (region=None: a matrix as table or HTML), as
-    text in `fmt` (one of AUDIT_FORMATS); records as `audit` does. Only the evidence texts the
-    format shows are read: none for the matrix table, one per row for a region's table and any
-    CSV."""
-    from . import audit as _audit
-    quotes = {"table": False if region is None else 1, "csv": 1}.get(fmt, True)
-    return _audit.render(audit(store, region, against, write=write, quotes=quotes), fmt)
 
 
 def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000,

@@ -8,23 +8,24 @@ so a build that dies midway leaves every document either as it was or as it is n
 from __future__ import annotations
 
 import collections
-import errno
 import functools
 import hashlib
 import itertools
 import os
-import stat
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 from pyoxigraph import Literal, NamedNode
 
 from . import ontology, pipeline, places, rdf, read
+from .catalog import DocumentGraph, file_hash, source_key
 from .errors import one_line
-from .store import DocumentGraph, Store
+from .graphstore import GraphStore, StoreError
 
+# source_key and file_hash are the catalog's (kg.catalog), importable from here as before.
+__all__ = ["BuildReport", "build", "document_graph", "ensure_reference_graphs", "file_hash",
+           "reference_graphs", "source_key"]
 
 
 @dataclass
@@ -54,36 +55,6 @@ class BuildReport:
         for path, other in self.duplicates:
             lines.append("  skipped " + one_line(f"{path}: same content as {other}"))
         return "\n".join(lines)
-
-
-def source_key(path) -> str:
-    """How the catalog names a file: its path relative to the current directory when it lies
-    under it (so a store built in a checkout reads the same on every machine), else absolute.
-    Symbolic links in the directories are resolved; the file name is kept as given."""
-    directory, name = os.path.split(os.path.abspath(path))
-    resolved = os.path.join(_real_directory(directory), name)
-    cwd = _real_directory(os.getcwd())
-    key = os.path.relpath(resolved, cwd) if resolved.startswith(cwd.rstrip(os.sep) + os.sep) else resolved
-    key = Path(key).as_posix()
-    # a file name that is not UTF-8 (old GBK archives) still needs a printable, stable key
-    return os.fsencode(key).decode("utf-8", "backslashreplace")
-
-
-@functools.lru_cache(maxsize=4096)
-def _real_directory(directory: str) -> str:
-    # resolving every component of every file's path was half of a no-change rebuild
-    return os.path.realpath(directory)
-
-
-def file_hash(path) -> str:
-    """SHA-256 of the file's bytes; only regular files (a FIFO would block the build for ever)."""
-    if not stat.S_ISREG(os.stat(path).st_mode):
-        raise OSError(errno.EINVAL, "not a regular file")
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def document_graph(path, content_hash: str):
@@ -128,18 +99,12 @@ def _places_graph(digest: str) -> list:
     return triples
 
 
-def ensure_reference_graphs(store: Store) -> None:
+def ensure_reference_graphs(store: GraphStore) -> None:
     """Load the ontology files and the division table, each into its own graph, when changed."""
     present = set(store.graphs())
     for iri, digest, triples in reference_graphs():
-        if iri not in present or _stored_hash(store, iri) != digest:
+        if iri not in present or store.graph_hash(iri) != digest:
             store.replace_graph(iri, triples())
-
-
-def _stored_hash(store: Store, iri: str) -> str | None:
-    for q in store.ox.quads_for_pattern(NamedNode(iri), rdf.kg("contentHash"), None, NamedNode(iri)):
-        return q.object.value
-    return None
 
 
 def _worker_graph(job):
@@ -236,7 +201,7 @@ def _documents(jobs, workers: int, report: BuildReport, tick):
         tick(path)
 
 
-def _bulk_write(store: Store, jobs, workers: int, report: BuildReport, tick) -> None:
+def _bulk_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick) -> None:
     """All documents in one streaming bulk load (`Store.replace_documents(bulk=True)`)."""
     sources: list[str] = []
 
@@ -249,7 +214,7 @@ def _bulk_write(store: Store, jobs, workers: int, report: BuildReport, tick) -> 
     report.built.extend(sources)
 
 
-def _atomic_write(store: Store, jobs, workers: int, report: BuildReport, tick) -> None:
+def _atomic_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick) -> None:
     """Documents in transactions of about WRITE_BATCH_TRIPLES triples."""
     batch: list[tuple] = []       # (DocumentGraph, path)
     size = 0
@@ -262,12 +227,16 @@ def _atomic_write(store: Store, jobs, workers: int, report: BuildReport, tick) -
         try:
             report.triples_written += store.replace_documents(docs)
             report.built.extend(d.source_file for d in docs)
+        except StoreError:
+            raise           # the store itself failed: every later document would too
         except Exception:
             # find the culprit: write them one by one
             for d, path in batch:
                 try:
                     report.triples_written += store.replace_documents([d])
                     report.built.append(d.source_file)
+                except StoreError:
+                    raise
                 except Exception as e:
                     report.failed.append((str(path), f"internal error: {type(e).__name__}: {e}"))
         batch, size = [], 0
@@ -280,37 +249,56 @@ def _atomic_write(store: Store, jobs, workers: int, report: BuildReport, tick) -
     flush()
 
 
-def build(store: Store, paths, *, progress=None, workers: int = 1,
+def build(store: GraphStore, paths, *, progress=None, workers: int = 1,
           bulk: bool | None = None) -> BuildReport:
-    """Build every file under `paths` into `store`. `progress(n_done, n_total, path)` if given.
+    """Build every file under `paths` into `store` (embedded or remote: kg.graphstore).
+    `progress(n_done, n_total, path)` if given.
 
     workers: processes that compute document graphs (this process alone writes the store).
-    bulk: write with pyoxigraph's non-transactional bulk loader (~3× faster writes) instead of
-    one transaction per batch of documents. All documents stream through one load, then their
-    catalog records are written, so an interrupted load leaves graphs the catalog does not
-    know, which the next read-write open of the store drops (`Store.remove_orphans`), and the
-    next build writes those documents again. If the loader itself fails, what it wrote is
-    dropped and the documents are written atomically instead (the report's `notes` say so). By default (None) a store that holds no document yet is bulk-loaded
-    and documents added to or changed in a store that has some are written atomically, so that
-    what a store already held is never at risk.
+    bulk: write with the store's bulk path (the embedded store: pyoxigraph's non-transactional
+    bulk loader, ~3× faster writes) instead of one transaction per batch of documents. All
+    documents stream through one load, then their catalog records are written, so an
+    interrupted load leaves graphs the catalog does not know, which the next read-write open of
+    the store drops (`remove_orphans`), and the next build writes those documents again. If the
+    loader itself fails, what it wrote is dropped and the documents are written atomically
+    instead (the report's `notes` say so). By default (None) a store that holds no document yet
+    is bulk-loaded and documents added to or changed in a store that has some are written
+    atomically, so that what a store already held is never at risk.
+
+    Unchanged files (same bytes as in the catalog) are skipped, a file that fails is reported
+    and the others are built, a second file with the same content as one already seen is
+    skipped as a duplicate. A StoreError (a server unreachable, a store read-only) stops the
+    build: every later document would fail the same way.
     """
     started = time.perf_counter()
     report = BuildReport()
     ensure_reference_graphs(store)
     known = store.document_hashes()
-    if bulk is None:
-        bulk = not known
     files = list(read.iter_files(paths))
-    total = len(files)
-    done = 0
+    tick = _Ticker(len(files), progress)
+    jobs = _plan(files, known, report, tick)
+    _write(store, jobs, workers, report, tick, bulk=not known if bulk is None else bulk)
+    report.documents_total = len(set(known) | set(report.built))
+    # counting scans every quad (~1.5 s at 10,000 documents): only when something changed
+    report.triples_total = store.triple_count() if report.built else None
+    report.seconds = time.perf_counter() - started
+    return report
 
-    def tick(path):
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total, path)
 
-    # 1. hash every file (bytes only) and decide what needs building
+class _Ticker:
+    """Counts the files dealt with and tells `progress(n_done, n_total, path)`."""
+
+    def __init__(self, total: int, progress=None):
+        self.total, self.progress, self.done = total, progress, 0
+
+    def __call__(self, path) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.total, path)
+
+
+def _plan(files, known: dict, report: BuildReport, tick: _Ticker) -> list[tuple]:
+    """Hash every file (bytes only) and decide what needs building: the (path, digest) jobs."""
     seen_hashes: dict[str, str] = {}
     jobs: list[tuple] = []
     for path in files:
@@ -331,28 +319,29 @@ def build(store: Store, paths, *, progress=None, workers: int = 1,
             tick(path)
             continue
         jobs.append((path, digest))
+    return jobs
 
-    # 2. compute the graphs (in parallel if asked) and write them
+
+def _write(store: GraphStore, jobs, workers: int, report: BuildReport, tick: _Ticker, *,
+           bulk: bool) -> None:
+    """Compute the graphs (in parallel if asked) and write them, in bulk or atomically."""
     if bulk and jobs:
-        before = len(report.failed), done
+        failed_before, done_before = len(report.failed), tick.done
         try:
             _bulk_write(store, jobs, workers, report, tick)
+        except StoreError:
+            raise
         except Exception as e:
             # Not a bad file (those are caught per document): the loader itself failed, e.g. a
             # full disk. Drop what it wrote and write every document the atomic way, which
             # isolates a failure to its document.
             store.remove_orphans()
-            del report.failed[before[0]:]
+            del report.failed[failed_before:]
             report.built.clear()
             report.triples_written = 0
-            done = before[1]
+            tick.done = done_before
             report.notes.append(f"bulk load failed ({type(e).__name__}: {e}); "
                                 "written one transaction at a time instead")
             bulk = False
     if not bulk:
         _atomic_write(store, jobs, workers, report, tick)
-    report.documents_total = len(set(known) | set(report.built))
-    # counting scans every quad (~1.5 s at 10,000 documents): only when something changed
-    report.triples_total = store.triple_count() if report.built else None
-    report.seconds = time.perf_counter() - started
-    return report

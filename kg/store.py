@@ -1,18 +1,12 @@
 """The RDF store: Oxigraph (pyoxigraph) on disk or in memory.
 
-Layout of the data:
-
-- every document lives in its own named graph, whose IRI the caller derives from the content;
-- the catalog graph <https://w3id.org/fazhi-kg/catalog> says, for each document graph, which
-  source file it came from and that file's content hash, and when it was written:
-
-      GRAPH <catalog> { <graph> cat:sourceFile "a/b.html" ; cat:contentHash "…" ;
-                                dcterms:modified "2026-…"^^xsd:dateTime . }
-
-  Other graphs written through `replace_graph` (ontology, audit records) get only
-  `dcterms:modified`, so that every graph the project wrote is in the catalog and a graph that
-  is not (`orphan_graphs`) is the leftover of an interrupted bulk load (dropped at the next
-  read-write open, which finds the load's `cat:bulkLoading` mark).
+Layout of the data (kg.catalog): every document lives in its own named graph, whose IRI the
+caller derives from the content; the catalog graph says, for each document graph, which source
+file it came from, that file's content hash, and when it was written. Other graphs written
+through `replace_graph` (ontology, audit records) get only `cat:modified`, so that every graph
+the project wrote is in the catalog and a graph that is not (`orphan_graphs`) is the leftover of
+an interrupted bulk load (dropped at the next read-write open, which finds the load's
+`cat:bulkLoading` mark).
 
 Atomicity. Replacing a document must remove its old graph (found through the catalog; its IRI
 differs when the content changed), insert the new one and update the catalog, all or nothing.
@@ -23,71 +17,47 @@ replacement is one request: `DROP SILENT GRAPH <old> ; DELETE … catalog ; INSE
 iterator that fails midway therefore writes nothing). `Store.extend()`/`load()` are
 transactional too but can only add; `bulk_extend()`/`bulk_load()` are not transactional.
 
-Measured on the 2-core dev machine (pyoxigraph 0.5.13, documents of 1,000 triples, store on disk):
-  atomic insert through update(): ~53k triples/s (extend(): ~54–62k/s, the same order);
-  atomic replace of a document (drop old 1,000 + insert new 1,000): ~20k triples/s;
-  batching 10 documents per request: no gain on disk (~54k/s insert, ~16–20k/s replace);
-  bulk_extend() of one big iterator: ~200k triples/s (but bulk_extend() per 1,000-triple
-  document: ~52k/s, since each call writes new files). The size on disk depends on it too:
-  4.5M quads take ~930 MB loaded in one call, ~1.3–1.7 GB in calls of 1M–100k (probably as the
-  loader's files are LZ4-compressed while Oxigraph's RocksDB options leave levels 0 and 1,
-  where overlapping loads are compacted, uncompressed; `optimize()` does not shrink them);
-  in memory, update(): ~240k triples/s.
-So the atomic path is the default of `replace_documents`; `bulk=True` is for filling a store
-that holds nothing yet to lose (kg.build chooses it for a store without documents), where the ~4×
-matters: an interrupted load is dropped at the next read-write open and simply run again.
+The atomic path is the default of `replace_documents`; `bulk=True` is for filling a store that
+holds nothing yet to lose (kg.build chooses it for a store without documents), where the loader's
+~4× matters (measurements in kg.bulkload): an interrupted load is dropped at the next read-write
+open and simply run again.
 
 Blank nodes: a blank node written through SPARQL `INSERT DATA` gets a fresh identity on every
 write, so a document with blank nodes is only isomorphic, not identical, after a rewrite.
 Prefer IRIs (the project's `rdf` module derives them from content).
 
 Concurrency: one read-write opener per store directory (RocksDB's LOCK file); a second one gets
-`StoreLocked`. `Store.open(path, read_only=True)` (pyoxigraph `Store.read_only`) opens a static
-snapshot as of the moment of opening; `reopen()` takes a newer one. pyoxigraph calls reading
-while another process writes "undefined behaviour", and indeed the writer's compactions can
-delete table files under the reader: in a stress test (writer adding, dropping, compacting)
-~10% of opens and a few % of reads failed with "No such file or directory". Both are retried
-with a fresh snapshot (`_open_read_only`, `Store.read`), after which the stress test ran with no
-errors; and since every write is one transaction, a snapshot never shows half a document.
+`StoreLocked`. A read-only opener sees a static snapshot, retried when a writer moves its files
+(kg.storefiles); `reopen()` takes a newer one.
 """
 from __future__ import annotations
 
-import datetime as _dt
-import io
-import itertools
 import os
 import threading
-import time
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, NamedTuple, TypeVar, Union
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 import pyoxigraph as ox
 
-from kg.namespaces import CATALOG_GRAPH, PREFIXES, XSD
+from kg.binding import run_bound, sort_terms, split_order_by, unshift_positions
+from kg.bulkload import BulkPlan, bulk_load
+from kg.catalog import (BULK_LOADING, CATALOG, CATALOG_NS, CONTENT_HASH, MODIFIED, SOURCE_FILE,
+                        DocumentGraph, as_document, catalog_records, drop_graph_ops,
+                        drop_source_ops, named, now_literal, record_text, replaced_sources_ops,
+                        stale_record_ops, update_batches, to_oxigraph, triple_list, triples_text)
+from kg.graphstore import GraphStore, StoreError, StoreLocked
+from kg.namespaces import CATALOG_GRAPH, PREFIXES, with_prolog
+from kg.results import QueryError, Result
+from kg.storefiles import EXPORT_FORMATS, export, map_open_error, open_read_only, vanished_file
+
+# Importable from here as before the store layer was split: CATALOG_NS, DocumentGraph,
+# EXPORT_FORMATS, StoreLocked, to_oxigraph.
 
 DEFAULT_STORE = ".kg/store"
 STORE_ENV = "KG_STORE"
 
-# The catalog has its own predicates: with kg:sourceFile it would repeat the documents' own
-# triples, and a query over the union of all graphs would see every document twice.
-CATALOG_NS = "https://w3id.org/fazhi-kg/catalog#"
-_SOURCE_FILE = ox.NamedNode(CATALOG_NS + "sourceFile")
-_CONTENT_HASH = ox.NamedNode(CATALOG_NS + "contentHash")
-_MODIFIED = ox.NamedNode(CATALOG_NS + "modified")
-# Set (in the catalog graph, on the catalog) while a bulk load runs; found at open, it means the
-# load was interrupted and left graphs the catalog does not know.
-_BULK_LOADING = ox.NamedNode(CATALOG_NS + "bulkLoading")
-_CATALOG = ox.NamedNode(CATALOG_GRAPH)
-_XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
-
-EXPORT_FORMATS = {
-    "turtle": ox.RdfFormat.TURTLE,
-    "trig": ox.RdfFormat.TRIG,
-    "nquads": ox.RdfFormat.N_QUADS,
-    "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD,   # pyoxigraph ≥ 0.5 writes JSON-LD itself, named graphs too
-}
-_DATASET_FORMATS = {"trig", "nquads", "jsonld"}
+# What a reference graph (ontology, places) states about itself, so a build can tell it changed.
+HAS_CONTENT_HASH = ox.NamedNode(PREFIXES["kg"] + "contentHash")
 
 _READ_ATTEMPTS = 5
 T = TypeVar("T")
@@ -95,35 +65,6 @@ T = TypeVar("T")
 # Aim for this many triples per UPDATE request in replace_documents: big enough to amortize the
 # per-request cost, small enough that the request text (~100 bytes a triple) stays modest.
 BATCH_TRIPLES = 20_000
-
-
-class StoreError(Exception):
-    """A store could not be opened or used; the message is meant for the user."""
-
-
-class StoreLocked(StoreError):
-    """Another process (or another Store object in this one) holds the store open read-write."""
-
-
-Term = Union[ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple]
-
-
-class DocumentGraph(NamedTuple):
-    """One document for `Store.replace_documents`.
-
-    `triples`: pyoxigraph quads/triples, rdflib or term tuples — or the N-Quads bytes of this
-    graph alone, as kg.build's worker processes send them (bulk-loaded without ever becoming
-    Python objects; the graph names in them are trusted)."""
-    graph_iri: str
-    triples: Iterable[Any] | bytes
-    source_file: str
-    content_hash: str
-
-
-def _triple_list(triples: Iterable[Any] | bytes) -> list:
-    if isinstance(triples, (bytes, bytearray)):
-        return list(ox.parse(bytes(triples), format=ox.RdfFormat.N_QUADS))
-    return list(triples)
 
 
 def default_store_path() -> Path:
@@ -134,7 +75,7 @@ def default_store_path() -> Path:
 _DEFAULT = object()   # sentinel: "use default_store_path()", as opposed to None = in memory
 
 
-class Store:
+class Store(GraphStore):
     """A pyoxigraph store plus the document catalog. Use `Store.open()`; a context manager."""
 
     def __init__(self, oxstore: ox.Store, path: Path | None, read_only: bool):
@@ -168,13 +109,13 @@ class Store:
             if read_only:
                 if not (path / "CURRENT").exists():
                     raise StoreError(f"no store at {path} (build one first)")
-                oxstore = _open_read_only(path)
+                oxstore = open_read_only(path)
             else:
                 # pyoxigraph creates the directory but not its parents (.kg/ for .kg/store).
                 path.parent.mkdir(parents=True, exist_ok=True)
                 oxstore = ox.Store(str(path))
         except OSError as e:
-            raise _map_open_error(e, path) from e
+            raise map_open_error(e, path) from e
         store = cls(oxstore, path, read_only)
         if not read_only and store._bulk_load_interrupted():
             # Holding the write lock, nobody is loading: graphs outside the catalog are the
@@ -199,12 +140,6 @@ class Store:
         # The RocksDB handle (and LOCK) goes away when the last reference does; CPython frees it
         # right here unless the caller kept query iterators alive.
 
-    def __enter__(self) -> "Store":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         where = str(self.path) if self.path else "memory"
         return f"<kg.Store {where}{' read-only' if self.read_only else ''}>"
@@ -213,20 +148,8 @@ class Store:
 
     def catalog(self) -> dict[str, dict[str, Any]]:
         """All catalog records: graph IRI → {"source_files": [...], "content_hash", "modified"}."""
-        out: dict[str, dict[str, Any]] = {}
-        quads = self.read(lambda o: list(o.quads_for_pattern(None, None, None, _CATALOG)))
-        for q in quads:
-            if not isinstance(q.subject, ox.NamedNode) or q.subject == _CATALOG:
-                continue
-            rec = out.setdefault(q.subject.value, {"source_files": [], "content_hash": None,
-                                                   "modified": None})
-            if q.predicate == _SOURCE_FILE:
-                rec["source_files"].append(q.object.value)
-            elif q.predicate == _CONTENT_HASH:
-                rec["content_hash"] = q.object.value
-            elif q.predicate == _MODIFIED:
-                rec["modified"] = q.object.value
-        return out
+        quads = self.read(lambda o: list(o.quads_for_pattern(None, None, None, CATALOG)))
+        return catalog_records((q.subject, q.predicate, q.object) for q in quads)
 
     def document_hashes(self) -> dict[str, tuple[str, str]]:
         """source file → (graph IRI, content hash), for every document in the catalog.
@@ -235,9 +158,9 @@ class Store:
         documents the catalog's third, the dates, costs as much again)."""
         def read(o: ox.Store):
             hashes = {q.subject.value: q.object.value
-                      for q in o.quads_for_pattern(None, _CONTENT_HASH, None, _CATALOG)}
+                      for q in o.quads_for_pattern(None, CONTENT_HASH, None, CATALOG)}
             return {q.object.value: (q.subject.value, hashes.get(q.subject.value))
-                    for q in o.quads_for_pattern(None, _SOURCE_FILE, None, _CATALOG)}
+                    for q in o.quads_for_pattern(None, SOURCE_FILE, None, CATALOG)}
         return self.read(read)
 
     def _graphs_of(self, source_files: Iterable[str]) -> dict[str, list[str]]:
@@ -246,11 +169,11 @@ class Store:
         out: dict[str, list[str]] = {}
         o = self._ox
         for f in source_files:
-            for q in o.quads_for_pattern(None, _SOURCE_FILE, ox.Literal(f), _CATALOG):
+            for q in o.quads_for_pattern(None, SOURCE_FILE, ox.Literal(f), CATALOG):
                 g = q.subject
                 if isinstance(g, ox.NamedNode) and g.value not in out:
                     out[g.value] = [r.object.value for r in
-                                    o.quads_for_pattern(g, _SOURCE_FILE, None, _CATALOG)]
+                                    o.quads_for_pattern(g, SOURCE_FILE, None, CATALOG)]
         return out
 
     def orphan_graphs(self) -> list[str]:
@@ -285,28 +208,10 @@ class Store:
         that is interrupted, the documents loaded so far are not in the catalog (the next build
         writes them again) and the next read-write `open` finds the mark and drops their graphs.
         """
-        docs = (d if isinstance(d, DocumentGraph) else DocumentGraph(*d) for d in batch)
+        docs = (as_document(d) for d in batch)
         if bulk:
             return self._bulk_replace(docs)
-        total = 0
-        pending: list[DocumentGraph] = []
-        pending_size = 0
-        sources: set[str] = set()
-        for doc in docs:
-            doc = doc._replace(triples=_triple_list(doc.triples))
-            # The catalog is read once per request, so one source file must not appear twice in
-            # a request; nor may a graph IRI (two files with the same content).
-            if doc.source_file in sources or any(p.graph_iri == doc.graph_iri for p in pending):
-                total += self._replace_many(pending)
-                pending, pending_size, sources = [], 0, set()
-            pending.append(doc)
-            sources.add(doc.source_file)
-            pending_size += len(doc.triples)
-            if pending_size >= BATCH_TRIPLES:
-                total += self._replace_many(pending)
-                pending, pending_size, sources = [], 0, set()
-        if pending:
-            total += self._replace_many(pending)
+        total = sum(self._replace_many(request) for request in update_batches(docs, BATCH_TRIPLES))
         # RocksDB keeps what transactions wrote in memory (a write buffer per index) until
         # its buffers fill: ~0.5 MB of resident memory per document, 2.3 GB at 10,000
         # documents written this way. Flushed to disk once per call, it stays under 400 MB
@@ -317,7 +222,7 @@ class Store:
 
     def replace_graph(self, graph_iri: str, triples: Iterable[Any]) -> int:
         """Atomically replace a non-document graph (ontology, audit records) with `triples`."""
-        graph = _named(graph_iri)
+        graph = named(graph_iri)
         return self._rewrite(graph, [f"DROP SILENT GRAPH {graph}"], triples)
 
     def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
@@ -327,19 +232,19 @@ class Store:
 
         For graphs of records keyed by what they describe (the audit records of some regions):
         the cost follows the records replaced, not the size of the graph."""
-        graph = _named(graph_iri)
+        graph = named(graph_iri)
         keys = " ".join(str(to_oxigraph(v)) for v in values)
         deletes = [f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ "
-                   f"VALUES ?k {{ {keys} }} ?s {_named(key)} ?k ; ?p ?o }} }}"] if keys else []
+                   f"VALUES ?k {{ {keys} }} ?s {named(key)} ?k ; ?p ?o }} }}"] if keys else []
         return self._rewrite(graph, deletes, triples)
 
     def _rewrite(self, graph: ox.NamedNode, deletes: list[str], triples: Iterable[Any]) -> int:
         """One UPDATE: `deletes`, then `triples` added to `graph`, its modified stamp renewed."""
-        body = _triples_text(triples, graph)   # built before anything is written
+        body = triples_text(triples, graph)   # built before anything is written
         ops = deletes + [
-            f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {graph} {_MODIFIED} ?m }} }}",
+            f"DELETE WHERE {{ GRAPH {CATALOG} {{ {graph} {MODIFIED} ?m }} }}",
             f"INSERT DATA {{ GRAPH {graph} {{\n{body}}}\n"
-            f"GRAPH {_CATALOG} {{ {graph} {_MODIFIED} {_now()} }} }}"]
+            f"GRAPH {CATALOG} {{ {graph} {MODIFIED} {now_literal()} }} }}"]
         with self._lock:
             self._update(" ;\n".join(ops))
         return body.count("\n")
@@ -359,11 +264,9 @@ class Store:
             by_source = [g for g, rec in catalog.items() if key in rec["source_files"]]
             if by_source:
                 for g in by_source:
-                    ops += _drop_source_ops(g, key, catalog[g]["source_files"])
+                    ops += drop_source_ops(g, key, catalog[g]["source_files"])
             elif key in catalog or self._has_graph(key):
-                g = _named(key)
-                ops += [f"DROP SILENT GRAPH {g}",
-                        f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} ?p ?o }} }}"]
+                ops += drop_graph_ops(key)
             if not ops:
                 return False
             self._update(" ;\n".join(ops))
@@ -373,13 +276,13 @@ class Store:
         """Drop the graphs that `orphan_graphs` reports; returns their IRIs."""
         with self._lock:
             orphans = self.orphan_graphs()
-            ops = [f"DROP SILENT GRAPH {_named(g)}" for g in orphans]
-            ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }}")
+            ops = [f"DROP SILENT GRAPH {named(g)}" for g in orphans]
+            ops.append(f"DELETE WHERE {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} ?t }} }}")
             self._update(" ;\n".join(ops))
             return orphans
 
     def _bulk_load_interrupted(self) -> bool:
-        return any(True for _ in self._ox.quads_for_pattern(_CATALOG, _BULK_LOADING, None, _CATALOG))
+        return any(True for _ in self._ox.quads_for_pattern(CATALOG, BULK_LOADING, None, CATALOG))
 
     def clear(self) -> None:
         """Remove everything, catalog included."""
@@ -387,6 +290,46 @@ class Store:
             self._update("DROP ALL")
 
     # ------------------------------------------------------------------ reading
+
+    def query(self, sparql: str, bindings: Optional[Mapping[str, Any]] = None, *,
+              union_default_graph: bool = False) -> Result:
+        """Run `sparql` with `bindings` substituted by pyoxigraph (see kg.binding), in one
+        (retried) read; materialized before it returns."""
+        bindings = dict(bindings or {})
+        # Oxigraph sorts by looking up the text of every compared term in the store, per
+        # comparison (seconds for some ten thousand rows); rows ordered by plain variables are
+        # sorted here instead, by the same SPARQL order, from the query without its ORDER BY.
+        split = split_order_by(sparql)
+
+        def run(oxstore: ox.Store) -> Result:
+            if split is not None:
+                unordered, keys = split
+                result = run_bound(oxstore, unordered, bindings, union_default_graph)
+                if result.kind == "select" and sort_terms(result.terms, result.vars, keys):
+                    return result
+            return run_bound(oxstore, sparql, bindings, union_default_graph)
+
+        try:
+            return self.read(run)
+        except SyntaxError as e:
+            message = unshift_positions(str(e), with_prolog(sparql), sparql)
+            raise QueryError(f"SPARQL syntax error: {message}") from e
+
+    def graph_hash(self, graph_iri: str) -> str | None:
+        g = named(graph_iri)
+        for q in self.read(lambda o: list(o.quads_for_pattern(g, HAS_CONTENT_HASH, None, g))):
+            return q.object.value
+        return None
+
+    def subject_values(self, graph_of: Mapping[str, str], predicate: str, sparql: str = "",
+                       names: Sequence[str] = ()) -> list[tuple]:
+        """By index look-ups (~40% faster than the same through SPARQL); `sparql` is not needed."""
+        p = ox.NamedNode(predicate)
+
+        def read(o: ox.Store) -> list:
+            return [(s, q.object.value) for s, g in graph_of.items()
+                    for q in o.quads_for_pattern(ox.NamedNode(s), p, None, ox.NamedNode(g))]
+        return self.read(read)
 
     def graphs(self, include_catalog: bool = False) -> list[str]:
         """IRIs of the named graphs, sorted (the catalog graph only if asked for)."""
@@ -400,12 +343,12 @@ class Store:
         """Triples in one named graph, or quads in the whole store (all graphs, catalog too)."""
         if graph is None:
             return self.read(len)
-        g = _named(graph)
+        g = named(graph)
         return self.read(lambda o: sum(1 for _ in o.quads_for_pattern(None, None, None, g)))
 
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """An iterator over the quads of one graph or the whole store (lazy: no retry)."""
-        g = None if graph is None else _named(graph)
+        g = None if graph is None else named(graph)
         return self._ox.quads_for_pattern(None, None, None, g)
 
     def read(self, fn: Callable[[ox.Store], T]) -> T:
@@ -422,7 +365,7 @@ class Store:
             try:
                 return fn(self._ox)
             except (OSError, RuntimeError) as e:
-                if not (self.read_only and self.path is not None and _vanished_file(e)):
+                if not (self.read_only and self.path is not None and vanished_file(e)):
                     raise
                 if attempt == _READ_ATTEMPTS - 1:
                     raise StoreError(f"store {self.path} kept changing under a writing process "
@@ -436,7 +379,7 @@ class Store:
             return
         self.ox = None  # type: ignore[assignment]   # drop the old handle first
         self._snapshot_cache.clear()
-        self.ox = _open_read_only(self.path)
+        self.ox = open_read_only(self.path)
 
     def per_snapshot(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept while this read-only store shows the same snapshot (until
@@ -465,35 +408,8 @@ class Store:
 
     def export(self, out: str | os.PathLike[str] | IO[bytes], format: str = "trig",
                graph: str | None = None) -> None:
-        """Write the store, or one graph, to a path or binary stream.
-
-        format: turtle | trig | nquads | ntriples | jsonld.
-        - trig, nquads, jsonld keep graph names; without `graph` they write the whole dataset
-          (catalog included, so a dump can be loaded back as it was).
-        - turtle, ntriples have no graphs: with `graph` they write that graph's triples; without
-          it they write the UNION of all graphs' triples (default graph and catalog included,
-          each distinct triple once): which document said what is lost.
-        """
-        if format not in EXPORT_FORMATS:
-            raise ValueError(f"unknown export format {format!r}; "
-                             f"one of {', '.join(EXPORT_FORMATS)}")
-        fmt = EXPORT_FORMATS[format]
-        target = os.fspath(out) if isinstance(out, (str, os.PathLike)) else out
-        prefixes = PREFIXES if format in ("turtle", "trig") else None
-        if graph is not None:
-            g = _named(graph)
-            if format in _DATASET_FORMATS:
-                ox.serialize(self._ox.quads_for_pattern(None, None, None, g), target, fmt,
-                             prefixes=prefixes)
-            else:
-                self._ox.dump(target, fmt, from_graph=g, prefixes=prefixes)
-        elif format in _DATASET_FORMATS:
-            self._ox.dump(target, fmt, prefixes=prefixes)
-        else:
-            union = self._ox.query(
-                "CONSTRUCT { ?s ?p ?o } WHERE { SELECT DISTINCT ?s ?p ?o WHERE "
-                "{ { ?s ?p ?o } UNION { GRAPH ?g { ?s ?p ?o } } } }")
-            ox.serialize(union, target, fmt, prefixes=prefixes)
+        """Write the store, or one graph, to a path or binary stream (kg.storefiles.export)."""
+        export(self._ox, out, format, graph)
 
     # ------------------------------------------------------------------ internals
 
@@ -505,7 +421,7 @@ class Store:
 
     def _has_graph(self, iri: str) -> bool:
         try:
-            return self._ox.contains_named_graph(_named(iri))
+            return self._ox.contains_named_graph(named(iri))
         except ValueError:
             return False
 
@@ -519,39 +435,28 @@ class Store:
         if not docs:
             return 0
         # Serialize everything first: nothing is written if an input iterator raises.
-        bodies = [_triples_text(d.triples, _named(d.graph_iri)) for d in docs]
-        now = _now()
+        bodies = [triples_text(d.triples, named(d.graph_iri)) for d in docs]
+        now = now_literal()
         with self._lock:
             previous = self._graphs_of(d.source_file for d in docs)
             ops: list[str] = []
             inserts: list[str] = []
             for doc, body in zip(docs, bodies):
-                g = _named(doc.graph_iri)
-                for old, files in previous.items():
-                    if old != doc.graph_iri and doc.source_file in files:
-                        ops += _drop_source_ops(_named(old), doc.source_file, files)
+                g = named(doc.graph_iri)
+                ops += replaced_sources_ops(doc, previous)
                 # The new graph may exist already (same content rewritten, or another file with
                 # the same content): rewrite it whole, keep the other files' records.
                 ops.append(f"DROP SILENT GRAPH {g}")
-                ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} {_CONTENT_HASH} ?h }} }}")
-                ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} {_MODIFIED} ?m }} }}")
+                ops += stale_record_ops(g)
                 inserts.append(f"GRAPH {g} {{\n{body}}}")
-                inserts.append(
-                    f"GRAPH {_CATALOG} {{ {g} {_SOURCE_FILE} {ox.Literal(doc.source_file)} ; "
-                    f"{_CONTENT_HASH} {ox.Literal(doc.content_hash)} ; {_MODIFIED} {now} }}")
+                inserts.append(f"GRAPH {CATALOG} {{ {record_text(doc, now)} }}")
             ops.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
             self._update(" ;\n".join(ops))
         return sum(b.count("\n") for b in bodies)
 
     def _bulk_replace(self, docs: Iterable[DocumentGraph]) -> int:
-        """Stream `docs` through ONE call of pyoxigraph's bulk loader, then write their catalog.
-
-        One call for the whole stream, not one per batch: the loader sorts ~1M quads at a time
-        and builds their table files in its own threads while this thread (or the workers
-        feeding it) computes the next documents, and its compressed files are kept as they
-        are. At 10,000 documents, against calls of 100k quads: 70 s instead of 80, a store of
-        9–10× the input instead of 15–16×, for ~1.3 GB resident instead of ~0.3 (the loader's
-        batches; they do not grow with the corpus).
+        """Stream `docs` through ONE call of pyoxigraph's bulk loader (kg.bulkload), then write
+        their catalog.
 
         A document whose graph exists already (the same content rewritten) or comes twice is
         not bulk-loaded, since the loader can only add: it is written atomically after the load.
@@ -562,208 +467,33 @@ class Store:
             raise StoreError("the store is open read-only")
         with self._lock:
             present = {g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)}
-            self._update(f"INSERT DATA {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} {_now()} }} }}")
-            loaded: list[DocumentGraph] = []    # triples dropped: only the catalog is needed
-            later: list[DocumentGraph] = []
-            count = 0
-
-            def wanted(stream: Iterator[DocumentGraph]) -> Iterator[DocumentGraph]:
-                for doc in stream:
-                    doc = doc if isinstance(doc, DocumentGraph) else DocumentGraph(*doc)
-                    if doc.graph_iri in present:
-                        later.append(doc)
-                        continue
-                    present.add(doc.graph_iri)
-                    loaded.append(doc._replace(triples=()))
-                    yield doc
-
-            stream = wanted(iter(docs))
-            first = next(stream, None)
-            if first is not None and isinstance(first.triples, (bytes, bytearray)):
-                # N-Quads from worker processes, parsed in Rust by the loader itself; written by
-                # pyoxigraph's serializer, so not validated again (lenient: 115 → 106 s of CPU
-                # for a 10,000-document build with 2 workers)
-                def chunks() -> Iterator[bytes]:
-                    nonlocal count
-                    for doc in itertools.chain([first], stream):
-                        data = doc.triples if isinstance(doc.triples, (bytes, bytearray)) \
-                            else _nquads(doc.triples, _named(doc.graph_iri))
-                        count += data.count(b"\n")
-                        yield data
-                reader = io.BufferedReader(_ChunkReader(chunks()), buffer_size=1 << 20)
-                self._ox.bulk_load(reader, format=ox.RdfFormat.N_QUADS, lenient=True)
-            elif first is not None:
-                def quads() -> Iterator[ox.Quad]:
-                    nonlocal count
-                    for doc in itertools.chain([first], stream):
-                        g = _named(doc.graph_iri)
-                        for t in _triple_list(doc.triples) if isinstance(
-                                doc.triples, (bytes, bytearray)) else doc.triples:
-                            count += 1
-                            # kg.rdf's quads are already in their graph: passed on as they are
-                            if type(t) is ox.Quad and t.graph_name == g:
-                                yield t
-                            else:
-                                s, p, o = _spo(t, g)
-                                yield ox.Quad(s, p, o, g)
-                self._ox.bulk_extend(quads())
-
-            # The catalog last: a document is only "there" once its triples all are. A source
-            # file given twice: the later document wins, as in the atomic path.
-            final = {d.source_file: d for d in loaded}
-            kept = {d.graph_iri for d in final.values()}
-            ops: list[str] = [f"DROP SILENT GRAPH {_named(d.graph_iri)}" for d in loaded
-                              if d.graph_iri not in kept]
-            previous = self._graphs_of(final)
-            now = _now()
-            records: list[str] = []
-            for doc in final.values():
-                g = _named(doc.graph_iri)
-                for old, files in previous.items():
-                    if old != doc.graph_iri and doc.source_file in files:
-                        ops += _drop_source_ops(_named(old), doc.source_file, files)
-                records.append(f"{g} {_SOURCE_FILE} {ox.Literal(doc.source_file)} ; "
-                               f"{_CONTENT_HASH} {ox.Literal(doc.content_hash)} ; {_MODIFIED} {now} .")
-            ops.append(f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {_CATALOG} {_BULK_LOADING} ?t }} }}")
-            if records:
-                ops.append("INSERT DATA { GRAPH " + str(_CATALOG) + " {\n"
-                           + "\n".join(records) + "\n} }")
-            self._update(" ;\n".join(ops))
-        for doc in later:
-            count += self._replace_many([doc._replace(triples=_triple_list(doc.triples))])
+            self._update(f"INSERT DATA {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} {now_literal()} }} }}")
+            plan = BulkPlan(present)
+            count = bulk_load(self._ox, plan.wanted(docs))
+            self._update(" ;\n".join(self._bulk_catalog_ops(plan.loaded)))
+        for doc in plan.later:
+            count += self._replace_many([doc._replace(triples=triple_list(doc.triples))])
         return count
 
-
-class _ChunkReader(io.RawIOBase):
-    """A binary stream reading the concatenation of an iterator of bytes, as it is produced."""
-
-    def __init__(self, chunks: Iterator[bytes]):
-        self._chunks = chunks
-        self._pending = memoryview(b"")
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = memoryview(chunk)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
+    def _bulk_catalog_ops(self, loaded: list[DocumentGraph]) -> list[str]:
+        """After a bulk load: drop the graphs the loaded documents replace, write their catalog
+        records (a document is only "there" once its triples all are) and remove the load's
+        mark. A source file given twice: the later document wins, as in the atomic path."""
+        final = {d.source_file: d for d in loaded}
+        kept = {d.graph_iri for d in final.values()}
+        ops: list[str] = [f"DROP SILENT GRAPH {named(d.graph_iri)}" for d in loaded
+                          if d.graph_iri not in kept]
+        previous = self._graphs_of(final)
+        now = now_literal()
+        records: list[str] = []
+        for doc in final.values():
+            ops += replaced_sources_ops(doc, previous)
+            records.append(record_text(doc, now) + " .")
+        ops.append(f"DELETE WHERE {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} ?t }} }}")
+        if records:
+            ops.append("INSERT DATA { GRAPH " + str(CATALOG) + " {\n"
+                       + "\n".join(records) + "\n} }")
+        return ops
 
 
 # ---------------------------------------------------------------------- helpers
-
-def _open_read_only(path: Path, attempts: int = 20) -> ox.Store:
-    """`pyoxigraph.Store.read_only`, retried while a concurrent writer moves files.
-
-    Opening reads RocksDB's MANIFEST and then the table files it lists; a writer's background
-    flush or compaction can delete one of them in between, and the open fails with "Corruption:
-    … No such file or directory" (seen in tests, a few percent of opens right after a write).
-    The manifest has moved on by then, so opening again succeeds. Once open, the snapshot keeps
-    its files open and later deletions do not affect it.
-    """
-    for attempt in range(attempts):
-        try:
-            return ox.Store.read_only(str(path))
-        except (OSError, RuntimeError) as e:
-            if not _vanished_file(e) or attempt == attempts - 1:
-                if isinstance(e, OSError):
-                    raise
-                raise StoreError(f"cannot open store {path} read-only: {e}") from e
-            time.sleep(0.02 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _vanished_file(e: BaseException) -> bool:
-    """A RocksDB error meaning a table file went away under a read-only opener."""
-    return "No such file" in str(e)
-
-
-def _map_open_error(e: OSError, path: Path) -> StoreError:
-    msg = str(e)
-    # RocksDB: "IO error: While lock file: <dir>/LOCK: Resource temporarily unavailable" when
-    # another process holds it, "lock hold by current process" for a second opener in this one.
-    if "LOCK" in msg or "lock hold" in msg:
-        return StoreLocked(f"store {path} is in use by another process (open read-only, or wait "
-                           f"for the other process to finish)")
-    return StoreError(f"cannot open store {path}: {msg}")
-
-
-def _now() -> str:
-    stamp = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    return str(ox.Literal(stamp, datatype=_XSD_DATETIME))
-
-
-def _named(iri: str | ox.NamedNode) -> ox.NamedNode:
-    """A NamedNode; pyoxigraph validates the IRI (ValueError if it is not one)."""
-    return iri if isinstance(iri, ox.NamedNode) else ox.NamedNode(iri)
-
-
-def _drop_source_ops(graph: ox.NamedNode | str, source_file: str,
-                     sources_of_graph: list[str]) -> list[str]:
-    """Operations that detach `source_file` from `graph`; drop the graph if nobody else uses it."""
-    g = _named(graph)
-    if any(s != source_file for s in sources_of_graph):
-        return [f"DELETE DATA {{ GRAPH {_CATALOG} {{ {g} {_SOURCE_FILE} "
-                f"{ox.Literal(source_file)} }} }}"]
-    return [f"DROP SILENT GRAPH {g}",
-            f"DELETE WHERE {{ GRAPH {_CATALOG} {{ {g} ?p ?o }} }}"]
-
-
-def _triples_text(triples: Iterable[Any], graph: ox.NamedNode) -> str:
-    """The triples as SPARQL/N-Triples statements, one per line.
-
-    `str()` of a pyoxigraph term is its N-Triples form with correct escaping, which is also
-    valid SPARQL; so no value can break out of the INSERT DATA block.
-    """
-    buf = io.StringIO()
-    for t in triples:
-        s, p, o = _spo(t, graph)
-        buf.write(f"{s} {p} {o} .\n")
-    return buf.getvalue()
-
-
-def _nquads(triples: Iterable[Any], graph: ox.NamedNode) -> bytes:
-    """The triples as N-Quads in `graph`."""
-    return ox.serialize((ox.Quad(*_spo(t, graph), graph) for t in triples),
-                        format=ox.RdfFormat.N_QUADS)
-
-
-def _spo(t: Any, graph: ox.NamedNode) -> tuple[Term, ox.NamedNode, Term]:
-    """Subject, predicate, object of a pyoxigraph Triple/Quad or a 3-/4-tuple of pyoxigraph or
-    rdflib terms. A quad must be in the default graph or in `graph`."""
-    if isinstance(t, ox.Quad):
-        if not isinstance(t.graph_name, ox.DefaultGraph) and t.graph_name != graph:
-            raise ValueError(f"quad in graph {t.graph_name} given for graph {graph}")
-        return t.subject, t.predicate, t.object
-    if isinstance(t, ox.Triple):
-        return t.subject, t.predicate, t.object
-    if len(t) == 4:
-        if t[3] is not None and str(t[3]) not in (graph.value, str(graph)):
-            raise ValueError(f"quad in graph {t[3]} given for graph {graph}")
-        t = t[:3]
-    s, p, o = t
-    return to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)
-
-
-def to_oxigraph(term: Any) -> Term:
-    """A pyoxigraph term from a pyoxigraph or rdflib term (duck-typed, rdflib is not imported)."""
-    if isinstance(term, (ox.NamedNode, ox.BlankNode, ox.Literal, ox.Triple)):
-        return term
-    kind = type(term).__name__
-    if kind == "URIRef":
-        return ox.NamedNode(str(term))
-    if kind == "BNode":
-        return ox.BlankNode(str(term))
-    if kind == "Literal":
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype is not None:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise TypeError(f"not an RDF term: {term!r}")

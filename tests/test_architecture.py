@@ -28,8 +28,11 @@ LAYERS = [
     ("kg.normalize", "kg.places", "kg.lexicon", "kg.structure", "kg.extract", "kg.pipeline"),
     # 3: facts → RDF
     ("kg.rdf",),
-    # 4: stores and the catalog of built documents
-    ("kg.store", "kg.remote", "kg.catalog"),
+    # 4: stores and the catalog of built documents: the interface, its two implementations, what
+    # they share (catalog layout, parameter binding, the result type), the embedded one's files
+    # and bulk loader
+    ("kg.store", "kg.remote", "kg.catalog", "kg.graphstore", "kg.binding", "kg.results",
+     "kg.storefiles", "kg.bulkload"),
     # 5: what reads and writes the store: named queries, audit, graph view, build, output formats
     ("kg.query", "kg.audit", "kg.viz", "kg.build", "kg.formats"),
     # 6: the Python API
