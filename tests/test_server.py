@@ -398,6 +398,19 @@ def test_query_page_runs_a_named_query_in_chromium(server, store, tmp_path):
     assert "全面落实三项制度" in dom
 
 
+def test_pages_are_kept_until_the_store_changes(server):
+    url = server + "/matrix?" + urllib.parse.urlencode({"region": "福建省"})
+    first = _get(url)
+    second = _get(url)
+    assert first[1]["X-Kg-Cache"] == "miss" and second[1]["X-Kg-Cache"] == "hit"
+    assert first[2] == second[2]
+    # the default views are made as the server starts
+    deadline = time.time() + 60
+    while _get(server + "/graph")[1]["X-Kg-Cache"] != "hit" and time.time() < deadline:
+        time.sleep(0.5)
+    assert _get(server + "/graph")[1]["X-Kg-Cache"] == "hit"
+
+
 # ------------------------------------------------------------------ concurrency (last: it adds documents)
 
 def test_answers_while_kg_build_writes(server, store):
@@ -420,3 +433,7 @@ def test_answers_while_kg_build_writes(server, store):
             break
         time.sleep(0.3)
     assert int(body.split()[-1]) > 5
+    # the pages kept for the old store are not served any more
+    status, headers, _ = _get(server + "/matrix?" + urllib.parse.urlencode({"region": "山东省"}))
+    assert status == 200 and headers["X-Kg-Cache"] == "miss"
+

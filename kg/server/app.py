@@ -39,9 +39,11 @@ def create_app(cfg: Config, engine: Optional[Engine] = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         await engine.start()
+        views.warmer.start()
         try:
             yield
         finally:
+            views.warmer.stop()
             engine.close()
 
     routes = [

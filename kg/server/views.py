@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from . import pages
+from .cache import PageCache, Warmer, store_version
 from .config import Config
 from .engine import Answer, Engine
 from .protocol import Operation, ProtocolError, outbound_keywords, parse_operation
@@ -36,8 +37,8 @@ SECURITY_HEADERS = {
 }
 
 
-def respond(answer: Answer, *, cors: bool = False, head: bool = False) -> Response:
-    headers = dict(SECURITY_HEADERS)
+def respond(answer: Answer, *, cors: bool = False, head: bool = False, headers: dict = None) -> Response:
+    headers = {**SECURITY_HEADERS, **(headers or {})}
     if cors:
         headers.update(CORS_QUERY)
     if answer.headers:
@@ -117,6 +118,23 @@ class Views:
 
     def __init__(self, cfg: Config, engine: Engine):
         self.cfg, self.engine = cfg, engine
+        self.cache = PageCache()
+        self.warmer = Warmer(self.store_version, self.rendered)
+
+    def store_version(self) -> tuple:
+        return store_version(self.cfg.store, self.engine.generation)
+
+    async def rendered(self, name: str, params: dict, client: str = "") -> tuple[Answer, bool]:
+        """(the page, whether it came from the cache)."""
+        key, version = (name, tuple(sorted(params.items()))), self.store_version()
+        cached = self.cache.get(key, version)
+        if cached is not None:
+            return cached, True
+        answer = await self.engine.run("page", name, params, client=client,
+                                       timeout=max(self.cfg.timeout, self.cfg.page_timeout))
+        if answer.status == 200:
+            self.cache.put(key, version, answer)
+        return answer, False
 
     async def sparql(self, request: Request) -> Response:
         if request.method == "OPTIONS":
@@ -157,11 +175,11 @@ class Views:
         return respond(await self.engine.run("update", op, base_iri, client=client_of(request)))
 
     async def page(self, request: Request, name: str, params: dict) -> Response:
-        answer = await self.engine.run("page", name, params, client=client_of(request),
-                                       timeout=max(self.cfg.timeout, self.cfg.page_timeout))
+        answer, cached = await self.rendered(name, params, client_of(request))
         if not answer.content_type.startswith("text/html"):
             return html_error(answer.status, answer.body.decode("utf-8", "replace").strip())
-        return respond(answer, head=request.method == "HEAD")
+        return respond(answer, head=request.method == "HEAD",
+                       headers={"X-Kg-Cache": "hit" if cached else "miss"})
 
     async def home(self, request: Request) -> Response:
         return await self.page(request, "home", {})
