@@ -209,6 +209,20 @@ def audit(store, region: str | None = None, against: str = "applicable", *, writ
     return report
 
 
+AUDIT_FORMATS = ("table", "json", "csv", "html")
+
+
+def audit_report(store, region: str | None = None, against: str = "applicable", fmt: str = "table",
+                 *, write: bool = True) -> str:
+    """The audit of a region, or of every region (region=None: a matrix as table or HTML), as
+    text in `fmt` (one of AUDIT_FORMATS); records as `audit` does. Only the evidence texts the
+    format shows are read: none for the matrix table, one per row for a region's table and any
+    CSV."""
+    from . import audit as _audit
+    quotes = {"table": False if region is None else 1, "csv": 1}.get(fmt, True)
+    return _audit.render(audit(store, region, against, write=write, quotes=quotes), fmt)
+
+
 def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000,
         max_edges=6000):
     """Write the graph as an interactive, self-contained HTML page to `out`.
