@@ -10,6 +10,7 @@ from functools import lru_cache
 
 from .document import Document
 from .offsets import OffsetMap, delete_spans
+from .read.cues import alternation, cue_concepts, cue_words
 
 # Ruby pinyin flattened into the text: 執(zhí)法, 發(fā)布. A group is removed only when it
 # follows a Chinese character and holds pinyin syllables, so (一), 县(区), (草案),
@@ -27,35 +28,52 @@ _SYLLABLE = re.compile(
 _PINYIN_OPEN = re.compile(r"[(（]\s*[a-zA-Zü" + _TONED + r"]")
 _DETONE = str.maketrans("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ", "aaaaeeeeiiiioooouuuuüüüü")
 
-# Web-page chrome that scraped reports carry; removed wherever it stands.
-_CHROME = re.compile(
-    r"【?\s*(?:扫一扫在手机上查看当前页面|扫一扫在手机打开当前页|打印本页|关闭窗口|打印此页|关闭本页|"
-    r"字[体号]\s*[:：]?\s*[【\[]?大[】\]]?\s*[【\[]?中[】\]]?\s*[【\[]?小[】\]]?|"
-    r"我要纠错|返回顶部|网站地图|分享到\s*[:：]?|收藏本页|【?打印】?\s*【?关闭】?)\s*】?")
+# Web-page chrome that scraped reports carry; removed wherever it stands. The plain phrases
+# (扫一扫在手机上查看当前页面, 打印本页, 返回顶部 …) are data (ontology/text.ttl,
+# kg:TextChromeScheme); those with a layout of their own are here.
+_CHROME_LAID_OUT = (r"字[体号]\s*[:：]?\s*[【\[]?大[】\]]?\s*[【\[]?中[】\]]?\s*[【\[]?小[】\]]?",
+                    r"分享到\s*[:：]?", r"【?打印】?\s*【?关闭】?")
 
-# A word every _CHROME match contains (keep the two in step): most texts have none, and
-# _CHROME, which may start with 【 or spaces, has to be tried at every character.
-_CHROME_HINT = re.compile("扫一扫|打印|关闭|字[体号]|我要纠错|返回顶部|网站地图|分享到|收藏本页")
 
-# Fields of the metadata table that government portals put above a document.
-HEADER_FIELDS = {
-    "索引号": "index_no", "发布机构": "publisher", "成文日期": "written", "发文日期": "written",
-    "发布日期": "published", "文号": "doc_no", "发文字号": "doc_no", "主题分类": "topic",
-    "公开方式": "disclosure", "体裁分类": "genre", "公开范围": "scope", "组配分类": "category",
-    "信息来源": "source", "有效性": "validity", "主题词": "keywords",
-    # a news-style page's byline: 发布时间:2025-04-11 信息来源:辰溪县小龙门乡 / 来源:留下街道 点击率:
-    "发布时间": "published", "来源": "source", "点击率": "hits", "浏览次数": "hits",
-}
-# A portal's breadcrumb line: “当前位置：首页 > 政务公开 > 法治政府建设年度报告”.
-_BREADCRUMB = re.compile(r"^[ \t]*(?:当前位置|您的位置|您当前的位置|您现在的位置|所在位置|当前页面)\s*[:：][^\n]*$"
-                         r"|^[^\n]{0,10}首页\s*[>＞»›][^\n]*$", re.MULTILINE)
+@lru_cache(maxsize=1)
+def _chrome() -> re.Pattern:
+    phrases = "|".join(map(re.escape, cue_words("text.ttl", "TextChromeScheme", "phrase")))
+    return re.compile(r"【?\s*(?:" + phrases + "|" + "|".join(_CHROME_LAID_OUT) + r")\s*】?")
+
+
+@lru_cache(maxsize=1)
+def _chrome_hint() -> re.Pattern:
+    """A word every chrome match contains: most texts have none, and the chrome pattern, which
+    may start with 【 or spaces, has to be tried at every character."""
+    phrases = "|".join(map(re.escape, cue_words("text.ttl", "TextChromeScheme", "phrase")))
+    return re.compile(phrases + "|打印|字[体号]|分享到")
+
+
+# Fields of the metadata table that government portals put above a document, label → key of
+# Document.header (ontology/text.ttl, kg:HeaderFieldScheme).
+@lru_cache(maxsize=1)
+def header_fields() -> dict[str, str]:
+    return {label: key for key, labels in cue_concepts("text.ttl", "HeaderFieldScheme").items() for label in labels}
+
+
+# A portal's breadcrumb line: “当前位置：首页 > 政务公开 > 法治政府建设年度报告” (the labels:
+# ontology/text.ttl, kg:TextChromeScheme "breadcrumb").
+@lru_cache(maxsize=1)
+def _breadcrumb() -> re.Pattern:
+    labels = alternation(cue_words("text.ttl", "TextChromeScheme", "breadcrumb"))
+    return re.compile(r"^[ \t]*" + labels + r"\s*[:：][^\n]*$"
+                      r"|^[^\n]{0,10}首页\s*[>＞»›][^\n]*$", re.MULTILINE)
+
 
 # A label ends in a colon (发布机构：X) or stands in brackets ([ 发布机构 ] X, as some portals lay
 # out their metadata table).
-_FIELD_LABEL = re.compile(
-    r"(?:[\[【]\s*)?("
-    + "|".join(r"\s*".join(name) for name in sorted(HEADER_FIELDS, key=len, reverse=True))
-    + r")(?:\s*[:：]|\s*[\]】])")
+@lru_cache(maxsize=1)
+def _field_label() -> re.Pattern:
+    return re.compile(
+        r"(?:[\[【]\s*)?("
+        + "|".join(r"\s*".join(name) for name in sorted(header_fields(), key=len, reverse=True))
+        + r")(?:\s*[:：]|\s*[\]】])")
+
 
 _FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 # Full-width ASCII letters, digits and brackets fold to ASCII so that 2０24, （一） and 100％
@@ -131,12 +149,12 @@ def parse_header(text: str, max_lines: int = 25) -> tuple[dict, list[tuple[int, 
     for n, line in enumerate(text.split("\n")):
         if n >= max_lines:
             break
-        labels = list(_FIELD_LABEL.finditer(line))
+        labels = list(_field_label().finditer(line))
         if labels and not line[:labels[0].start()].strip():
             for i, m in enumerate(labels):
                 end = labels[i + 1].start() if i + 1 < len(labels) else len(line)
                 value = line[m.end():end].strip()
-                key = HEADER_FIELDS[re.sub(r"\s+", "", m.group(1))]
+                key = header_fields()[re.sub(r"\s+", "", m.group(1))]
                 if value and key not in header:
                     header[key] = value
             spans.append((pos, min(pos + len(line) + 1, len(text))))   # the last line has no "\n"
@@ -149,8 +167,8 @@ def normalize_text(source: str) -> tuple[str, OffsetMap, dict]:
     text, to_source = delete_spans(source, strip_pinyin(source))
     text = to_simplified(text)
     header, header_spans = parse_header(text)
-    chrome = [(m.start(), m.end()) for m in _CHROME.finditer(text)] if _CHROME_HINT.search(text) else []
-    chrome += [(m.start(), m.end()) for m in _BREADCRUMB.finditer(text)]
+    chrome = [(m.start(), m.end()) for m in _chrome().finditer(text)] if _chrome_hint().search(text) else []
+    chrome += [(m.start(), m.end()) for m in _breadcrumb().finditer(text)]
     if header_spans or chrome:
         text, inner = delete_spans(text, header_spans + chrome)
         to_source = inner.then(to_source)
@@ -165,3 +183,10 @@ def normalize(doc: Document) -> Document:
     if where:
         doc.header["locality"] = where
     return doc
+
+
+def __getattr__(name: str):
+    # HEADER_FIELDS is data now (ontology/text.ttl), read when first asked for
+    if name == "HEADER_FIELDS":
+        return header_fields()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
