@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Optional, Union
 
+import pyoxigraph as ox
+
 from kg import resources
 from kg.binding import (Param, QueryParamError, bind_table, bind_values, parse_header,
                         query_variables, resolve_params, sort_terms, split_order_by, to_term)
@@ -32,6 +34,7 @@ from kg.graphstore import GraphStore
 from kg.namespaces import PREFIXES
 from kg.remote import Endpoint, EndpointError, RemoteStore
 from kg.results import BNode, IRI, QueryError, Result, python_rows, python_value, results_json
+from kg.store import Store
 
 QUERIES_ENV = "KG_QUERIES"
 
@@ -97,16 +100,18 @@ def _read_query(path: Path) -> NamedQuery:
 
 # ---------------------------------------------------------------------- running
 
-def run_query(target: GraphStore, sparql: Union[str, NamedQuery],
+def run_query(target: Union[GraphStore, ox.Store], sparql: Union[str, NamedQuery],
               params: Optional[Mapping[str, str]] = None, *,
               union_default_graph: bool = False) -> Result:
-    """Run a query (text or NamedQuery) with bound parameters on a store (embedded or remote).
+    """Run a query (text or NamedQuery) with bound parameters on a store (embedded or remote),
+    or on a bare pyoxigraph store (read as an embedded store in memory).
 
     `union_default_graph=True` makes the default graph the union of all graphs (documents live
     in named graphs); for a SPARQL server it is sent as Oxigraph's `union-default-graph` option.
     """
     text = sparql.text if isinstance(sparql, NamedQuery) else sparql
-    return target.query(text, resolve_params(text, params), union_default_graph=union_default_graph)
+    store = Store(target, None, False) if isinstance(target, ox.Store) else target
+    return store.query(text, resolve_params(text, params), union_default_graph=union_default_graph)
 
 
 def sentence_texts(target: GraphStore, graph_of: Mapping[str, str]):
