@@ -35,9 +35,9 @@ def set_display(s) -> str:
     return title_or(s) + (f" ({s.document})" if s.document else "")
 
 
-def _column(rep_row) -> tuple:
+def _column(row) -> tuple:
     """A matrix column's sort key: the baseline's requirements first, then each notice's."""
-    return (rep_row.set_key != BASELINE_KEY, rep_row.set_key, rep_row.notation)
+    return (row.set_key != BASELINE_KEY, row.set_key, row.notation)
 
 
 # ------------------------------------------------------------------ text, JSON, CSV
