@@ -10,18 +10,14 @@ from functools import lru_cache
 
 from ..document import LocalityResolution
 from ..read.cues import alternation, cue_words
-from .names import runs_on
+from .names import organ_words, runs_on
 from .table import DEPTH, by_level, divisions
-
-
-def _organ_words(notation: str) -> str:
-    return alternation(cue_words("places.ttl", "OrganWordScheme", notation))
 
 
 @lru_cache(maxsize=1)
 def _organ_after() -> re.Pattern:
     """What follows a place name when it names an organ of that place: 乳山市人民政府, 江北区委."""
-    return re.compile(r"(?:[省市州县区旗盟])?" + _organ_words("after-place"))
+    return re.compile(r"(?:[省市州县区旗盟])?" + organ_words("after-place"))
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +36,11 @@ YEAR_BEFORE = re.compile(r"(?:^|[\n。；;])\s*(?:\d{4}年(?:度)?|今年|近年
 _LEADERSHIP = re.compile(r"[省市州县区旗盟]?委[^。\n]{0,24}领导下")
 # 《福清市法治政府建设实施方案》: the own plan (a superior's plan is cited too; the descent to the
 # lowest consistent division sorts that out)
-_OWN_PLAN = re.compile(r"[^》\n]{0,8}?(?:法治政府建设|法治建设|依法行政)[^》\n]{0,12}?(?:实施方案|规划|工作要点)")
+@lru_cache(maxsize=1)
+def _own_plan() -> re.Pattern:
+    """The title of a plan for the rule of law (ontology/places.ttl, kg:OwnPlanScheme)."""
+    return re.compile(r"[^》\n]{0,8}?" + alternation(cue_words("places.ttl", "OwnPlanScheme", "subject"))
+                      + r"[^》\n]{0,12}?" + alternation(cue_words("places.ttl", "OwnPlanScheme", "kind")))
 
 # 我市 / 全县 / 本区 tell the level of the own place. 我/本 speak for the author; 全 less so
 # (“全省首个”, “全市唯一” compare the author with its superior's whole area), so it counts once
@@ -108,7 +108,7 @@ def self_reference(text: str, s: int, e: int) -> str | None:
         return text[m.start():e].strip("\n。；; ")                    # 2024年,辽源市深入…
     if text[s - 1:s] == "在" and _LEADERSHIP.match(text, e):
         return text[s - 1:e + 3]                                     # 在乳山市委…领导下
-    if text[s - 1:s] == "《" and (m := _OWN_PLAN.match(text, e)):
+    if text[s - 1:s] == "《" and (m := _own_plan().match(text, e)):
         return text[s - 1:m.end()]                                   # 《福清市法治政府建设实施方案
     return None
 

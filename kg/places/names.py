@@ -18,6 +18,11 @@ _SUFFIX_WORDS = {"区": "域", "市": "场"}
 _SUFFIX_WORDS_COMMON = {"区": "域间内", "市": "场级民", "县": "级域"}
 
 
+def organ_words(notation: str) -> str:
+    """A regex group of the organ words of one list of ontology/places.ttl, kg:OrganWordScheme."""
+    return alternation(cue_words("places.ttl", "OrganWordScheme", notation))
+
+
 @lru_cache(maxsize=1)
 def _stem_continues() -> re.Pattern:
     """The words a bare stem may run on into (ontology/places.ttl, kg:NameContinuationScheme)."""
@@ -33,7 +38,7 @@ _TOWNSHIP = re.compile(r"((?:(?!关于)[^\s\d局厅委院办所处科，,、。(
 def organ_tail() -> re.Pattern:
     """The rest of an organ's name after its place: 司法局, 综合行政执法局, 人民政府, 城市管理委员会
     (the last words: ontology/places.ttl, kg:OrganWordScheme "tail")."""
-    return re.compile(r"[\u4e00-\u9fff]{0,16}?" + alternation(cue_words("places.ttl", "OrganWordScheme", "tail"))
+    return re.compile(r"[\u4e00-\u9fff]{0,16}?" + organ_words("tail")
                       + r"(?=关于|20\d\d|\d{4}|法治|年度|[\s(（《]|$)")
 
 

@@ -8,13 +8,9 @@ from functools import lru_cache
 from ..document import LocalityResolution
 from ..read.cues import alternation, cue_words
 from .mentions import Scores, ambiguous, disambiguate
-from .names import organ_part, organ_tail, parse_chain, skip_noise
+from .names import organ_part, organ_tail, organ_words, parse_chain, skip_noise
 from .table import divisions
 from .townships import locality_with_township
-
-
-def _organ_words(notation: str) -> str:
-    return alternation(cue_words("places.ttl", "OrganWordScheme", notation))
 
 
 # Organs of the centre (ontology/places.ttl, kg:CentralOrganScheme: 中共中央, 国务院, the
@@ -22,14 +18,14 @@ def _organ_words(notation: str) -> str:
 @lru_cache(maxsize=1)
 def central_organ() -> re.Pattern:
     words = "|".join(map(re.escape, cue_words("places.ttl", "CentralOrganScheme")))
-    return re.compile(r"^(?:" + words + r"|国家[^\s省市州县区旗盟]{1,14}?(?:总局|局|委员会|委|署))")
+    return re.compile(r"^(?:" + words + r"|国家[^\s省市州县区旗盟]{1,14}?" + organ_words("central") + ")")
 
 
 @lru_cache(maxsize=1)
 def _signature_line() -> re.Pattern:
     """A signature: an organ (ending in a word of kg:OrganWordScheme "signature"), then a date."""
     return re.compile(r"(?:^|[。\n])\s*((?:中共|中国共产党)?[\u4e00-\u9fff]{2,60}?"
-                      + _organ_words("signature") + r")\s*\n?\s*(?:19|20)\d\d年\d{1,2}月\d{1,2}日", re.MULTILINE)
+                      + organ_words("signature") + r")\s*\n?\s*(?:19|20)\d\d年\d{1,2}月\d{1,2}日", re.MULTILINE)
 
 
 def _signature(text: str) -> str | None:
@@ -53,7 +49,7 @@ _HEADER_LINE = re.compile(r"^.{0,8}[:：]|索引号|文\s*号|发布机构|主�
 @lru_cache(maxsize=1)
 def _byline() -> re.Pattern:
     """A portal's byline under the title: 中阳县政府 www.sxzhongyang.gov.cn 2016-03-21."""
-    return re.compile(r"^\s*([\u4e00-\u9fff]{2,24}?" + _organ_words("byline") + r")\s+"
+    return re.compile(r"^\s*([\u4e00-\u9fff]{2,24}?" + organ_words("byline") + r")\s+"
                       r"(?:www\.|https?://|\d{4}[-年])", re.MULTILINE)
 
 
@@ -66,7 +62,7 @@ def _title_line() -> re.Pattern:
 @lru_cache(maxsize=1)
 def _named_organ() -> re.Pattern:
     """An organ's name, not a bare place label (上海崇明): it ends in an organ word."""
-    return re.compile(_organ_words("named") + "$")
+    return re.compile(organ_words("named") + "$")
 
 
 def organ_sources(text: str, organ: str | None, title: str | None, header: dict | None):

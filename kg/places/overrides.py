@@ -8,7 +8,7 @@ from functools import lru_cache
 from ..document import Locality, LocalityResolution
 from ..errors import KgError
 from .names import lookup_region, parse_chain
-from .table import NATION_CODE, NATION_NAMES, divisions, nation
+from .table import NATION_CODE, divisions, nation, nation_names
 from .townships import locality_with_township
 
 
@@ -35,7 +35,7 @@ def parse_override(value: str) -> Locality | None:
     q = re.sub(r"\s+", "", value or "")
     if not q:
         return None
-    if q in NATION_NAMES or q in (NATION_CODE, "100000"):
+    if q in nation_names() or q in (NATION_CODE, "100000"):
         return nation()
     if q.isdigit():
         return idx.by_code(q)

@@ -15,8 +15,12 @@ from .overrides import forced
 from .table import divisions, nation
 from .townships import TOWNSHIP_VOICE, body_township, locality_with_township, lone_township
 
-# a provincial government speaking: 省政府坚持…, 在省委坚强领导下, 全省经济社会…
-_PROVINCE_VOICE = re.compile(r"省政府|省人民政府|省委|全省|我省|本省")
+
+@lru_cache(maxsize=1)
+def _province_voice() -> re.Pattern:
+    """A provincial government speaking: 省政府坚持…, 在省委坚强领导下, 全省经济社会…
+    (ontology/places.ttl, kg:ProvinceVoiceScheme)."""
+    return re.compile("|".join(map(re.escape, cue_words("places.ttl", "ProvinceVoiceScheme"))))
 
 
 @lru_cache(maxsize=1)
@@ -150,7 +154,7 @@ def _by_voice(text, scores: Scores, code, hint, central, township, own_voice) ->
         lone = lone_township(township[0], township[1], scores, text[:ADDRESSEE_CHARS])
         if lone is not None:
             return lone
-    if (hint == "省" or len(_PROVINCE_VOICE.findall(text[:ADDRESSEE_CHARS * 2])) >= 2) and (
+    if (hint == "省" or len(_province_voice().findall(text[:ADDRESSEE_CHARS * 2])) >= 2) and (
             code is None or scores.count[code] < 2):
         # a provincial government's report that speaks only of 全省/省委/省政府: the one
         # province every division it names lies in

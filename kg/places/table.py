@@ -439,7 +439,11 @@ def data_version() -> str:
 # The nation as a locality. GB/T 2260 gives the country no code; 000000 is the one the graph
 # (kg.rdf) and the audit already treat as “no division node”.
 NATION_CODE = "000000"
-NATION_NAMES = ("全国", "中国", "中华人民共和国", "国家")
+
+
+def nation_names() -> tuple[str, ...]:
+    """What a user may call the nation (ontology/places.ttl, kg:NationNameScheme)."""
+    return cue_words("places.ttl", "NationNameScheme")
 
 
 def nation() -> Locality:
