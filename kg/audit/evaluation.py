@@ -15,7 +15,7 @@ from pyoxigraph import NamedNode
 from .. import places, rdf, statuses
 from ..query import sentence_texts
 from ..rdf import KGL, LEVEL, kg
-from .requirements import named_rows, per_snapshot
+from .requirements import named_rows
 
 
 @dataclass
@@ -64,7 +64,7 @@ def broader_notations(store) -> dict[str, list[str]]:
         for r in named_rows(store, "audit-broader"):
             out.setdefault(r["notation"], []).append(r["required"])
         return out
-    return per_snapshot(store, "audit.broader", read)
+    return store.per_snapshot("audit.broader", read)
 
 
 def region_documents(store, target: str | None = None) -> list[dict]:

@@ -28,20 +28,10 @@ def record_triples(report):
 
 
 def write_records(store, reports, *, replace_regions=frozenset(), replace_all=False) -> int:
-    """Replace the regions' audit records in AUDIT_GRAPH, keeping every other region's.
-
-    `store` is a Store or a kg.query.Endpoint; on an endpoint the audit graph is read with a
-    CONSTRUCT and written back whole with a Graph Store PUT (kg.remote.replace_graph)."""
+    """Replace the regions' audit records in AUDIT_GRAPH, keeping every other region's (all of
+    them with `replace_all`). On a remote store the graph is read and written back whole."""
     new = sorted({t for rep in reports for t in record_triples(rep)}, key=str)
-    if hasattr(store, "replace_subjects"):
-        if replace_all:
-            return store.replace_graph(AUDIT_GRAPH, new)
-        return store.replace_subjects(AUDIT_GRAPH, kg("auditOf").value,
-                                      [NamedNode(r) for r in sorted(replace_regions)], new)
-    from .. import remote
-    kept = []
-    if not replace_all:
-        triples = remote.graph_triples(store, AUDIT_GRAPH)
-        drop = {q.subject for q in triples if q.predicate == kg("auditOf") and q.object.value in replace_regions}
-        kept = [(q.subject, q.predicate, q.object) for q in triples if q.subject not in drop]
-    return remote.replace_graph(store, AUDIT_GRAPH, kept + new)
+    if replace_all:
+        return store.replace_graph(AUDIT_GRAPH, new)
+    return store.replace_subjects(AUDIT_GRAPH, kg("auditOf").value,
+                                  [NamedNode(r) for r in sorted(replace_regions)], new)

@@ -11,6 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from .. import places
+from ..catalog import source_key
 from ..errors import KgError
 from ..query import load_query, run_query
 from ..rdf import BASE, KGL
@@ -42,13 +43,6 @@ def title_or(s: ReqSet) -> str:
 def named_rows(store, name: str, params: dict | None = None) -> list[dict]:
     """The rows of a named query (queries/<name>.rq) over the union of the store's graphs."""
     return run_query(store, load_query(name), params, union_default_graph=True).to_dicts()
-
-
-def per_snapshot(store, key: str, compute):
-    """`compute()`, kept by a read-only store while it shows the same snapshot (a server audits
-    region after region against the same sets); a store that keeps nothing computes it again."""
-    keep = getattr(store, "per_snapshot", None)
-    return keep(key, compute) if keep is not None else compute()
 
 
 # ------------------------------------------------------------------ regions
@@ -87,7 +81,7 @@ def ancestors(loc) -> set[str]:
 def requirement_sets(store) -> list[ReqSet]:
     """The baseline and every notice of the store, with their requirements (read once per
     snapshot of a read-only store: a server audits region after region against the same sets)."""
-    return per_snapshot(store, "audit.requirement_sets", lambda: [baseline(store)] + notices(store))
+    return store.per_snapshot("audit.requirement_sets", lambda: [baseline(store)] + notices(store))
 
 
 def baseline(store) -> ReqSet:
@@ -162,8 +156,7 @@ def find_set(store, sets, against: str) -> ReqSet:
 
 def document_graph(store, document: str) -> str:
     """The graph IRI of a document named by graph IRI, path or file name; LookupError otherwise."""
-    from ..build import source_key
-    catalog = _document_hashes(store)
+    catalog = store.document_hashes()
     if document in {g for g, _ in catalog.values()}:
         return document
     for key in (document, source_key(document)):
@@ -174,12 +167,3 @@ def document_graph(store, document: str) -> str:
         return matches[0]
     raise LookupError(f"no document {document!r} in the store" if not matches
                       else f"{document!r} names {len(matches)} documents; give its path")
-
-
-def _document_hashes(store) -> dict:
-    """source file → (graph IRI, content hash), of a store or of a SPARQL endpoint's catalog."""
-    hashes = getattr(store, "document_hashes", None)
-    if hashes is not None:
-        return hashes()
-    from ..remote import document_hashes
-    return document_hashes(store)
