@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 import jinja2
+from markupsafe import Markup
 
 # statuses' order, words and marks are data of the ontology (kg.statuses)
 from .. import statuses as status_data
@@ -32,8 +33,12 @@ class PageError(Exception):
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("kg.server", "templates"),
-                              autoescape=True, trim_blocks=False)
+    env = jinja2.Environment(loader=jinja2.PackageLoader("kg.server", "templates"),
+                             autoescape=True, trim_blocks=False)
+    # every page colours statuses as the ontology says (kg.statuses), as the audit's pages do
+    env.globals["status_css"] = Markup("".join(s.css() for s in status_data.shown()))
+    env.globals["legend"] = [status_data.get(n) for n in status_data.stated()]
+    return env
 
 
 def render(template: str, **context) -> str:
