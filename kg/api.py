@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import pipeline, read
+from .catalog import graph_of_document
 from .errors import one_line
 
 
@@ -136,7 +137,7 @@ def validate(store, document: str | None = None):
     if document:
         # a document's graph refers to its locality, which the places graph describes
         from .rdf import PLACES_GRAPH
-        store.export(buf, format="ntriples", graph=_document_graph(store, document))
+        store.export(buf, format="ntriples", graph=graph_of_document(store, document))
         store.export(buf, format="ntriples", graph=PLACES_GRAPH)
     else:
         store.export(buf, format="ntriples")
@@ -146,27 +147,11 @@ def validate(store, document: str | None = None):
     return conforms, text
 
 
-def _document_graph(store, document: str) -> str:
-    """The graph IRI of a document named by graph IRI, path or file name."""
-    from .build import source_key
-    catalog = store.document_hashes()
-    if document in {g for g, _ in catalog.values()}:
-        return document
-    for key in (document, source_key(document)):
-        if key in catalog:
-            return catalog[key][0]
-    matches = [g for src, (g, _) in catalog.items() if src.rsplit("/", 1)[-1] == document]
-    if len(matches) == 1:
-        return matches[0]
-    raise LookupError(f"no document {document!r} in the store" if not matches
-                      else f"{document!r} names {len(matches)} documents; give its path")
-
-
 def remove(store, document: str) -> bool:
     """Drop one document (by path, file name or graph IRI) from the store."""
     catalog = store.document_hashes()
     try:
-        graph = _document_graph(store, document)
+        graph = graph_of_document(store, document)
     except LookupError:
         return False
     sources = [src for src, (g, _) in catalog.items() if g == graph]
@@ -178,7 +163,7 @@ def remove(store, document: str) -> bool:
 
 def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
     """Serialize the whole store, or one document's graph, to `out` (a path or binary file)."""
-    store.export(out, format=fmt, graph=_document_graph(store, document) if document else None)
+    store.export(out, format=fmt, graph=graph_of_document(store, document) if document else None)
 
 
 def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True,

@@ -252,3 +252,19 @@ def to_oxigraph(term: Any) -> Term:
             return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
         return ox.Literal(str(term))
     raise TypeError(f"not an RDF term: {term!r}")
+
+
+def graph_of_document(store, document: str) -> str:
+    """The graph IRI of a document of `store` named by graph IRI, path or file name;
+    LookupError when none or several match."""
+    catalog = store.document_hashes()
+    if document in {g for g, _ in catalog.values()}:
+        return document
+    for key in (document, source_key(document)):
+        if key in catalog:
+            return catalog[key][0]
+    matches = [g for src, (g, _) in catalog.items() if src.rsplit("/", 1)[-1] == document]
+    if len(matches) == 1:
+        return matches[0]
+    raise LookupError(f"no document {document!r} in the store" if not matches
+                      else f"{document!r} names {len(matches)} documents; give its path")

@@ -11,7 +11,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from .. import places
-from ..catalog import source_key
+from ..catalog import graph_of_document
 from ..errors import KgError
 from ..query import load_query, run_query
 from ..rdf import BASE, KGL
@@ -144,7 +144,7 @@ def choose_sets(store, loc, against: str, sets=None):
 def find_set(store, sets, against: str) -> ReqSet:
     """The notice among `sets` that `against` names (file name, path or graph IRI)."""
     try:
-        graph = document_graph(store, against)
+        graph = graph_of_document(store, against)
     except LookupError as e:
         raise AuditError(f"no requirement set {against!r}: {e}; use applicable, baseline, all, "
                          f"or a notice's file name") from None
@@ -152,18 +152,3 @@ def find_set(store, sets, against: str) -> ReqSet:
         if s.iri == graph:
             return s
     raise AuditError(f"{against!r} is not a requirement document (doctype notice) with required mechanisms")
-
-
-def document_graph(store, document: str) -> str:
-    """The graph IRI of a document named by graph IRI, path or file name; LookupError otherwise."""
-    catalog = store.document_hashes()
-    if document in {g for g, _ in catalog.values()}:
-        return document
-    for key in (document, source_key(document)):
-        if key in catalog:
-            return catalog[key][0]
-    matches = [g for src, (g, _) in catalog.items() if src.rsplit("/", 1)[-1] == document]
-    if len(matches) == 1:
-        return matches[0]
-    raise LookupError(f"no document {document!r} in the store" if not matches
-                      else f"{document!r} names {len(matches)} documents; give its path")
