@@ -106,12 +106,8 @@ def _endpoint(url, update_url=None, store_url=None):
         if update_url or store_url:
             _fail("--update-url and --store-url need --endpoint")
         return None
-    from .query import EndpointError
     from .remote import endpoint
-    try:
-        return endpoint(url, update_url, store_url)
-    except EndpointError as e:
-        _fail(str(e))
+    return endpoint(url, update_url, store_url)
 
 
 def _open_target(store_path, ep, read_only=False):
@@ -124,11 +120,7 @@ def _open_target(store_path, ep, read_only=False):
 
 
 def _open(store_path, read_only=False):
-    from .store import StoreError
-    try:
-        return api.open_store(store_path, read_only=read_only)
-    except StoreError as e:
-        _fail(str(e))
+    return api.open_store(store_path, read_only=read_only)
 
 
 @main.command()
@@ -146,7 +138,6 @@ def _open(store_path, read_only=False):
 def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk, locality):
     """Build report files (default: corpus/) into the embedded store (or --endpoint)."""
     _set_locality(locality)
-    from .query import EndpointError
     paths = paths or ("corpus",)
     ep = _endpoint(endpoint, update_url, store_url)
     show = sys.stderr.isatty() if progress is None else progress
@@ -161,10 +152,7 @@ def build(paths, store_path, progress, endpoint, update_url, store_url, workers,
             bar.update(1)
 
     with _open_target(store_path, ep) as store:
-        try:
-            report = api.build(paths, store, progress=tick, workers=workers, bulk=bulk)
-        except EndpointError as e:
-            _fail(str(e))
+        report = api.build(paths, store, progress=tick, workers=workers, bulk=bulk)
     if bar is not None:
         bar.close()
     click.echo(report.summary(), err=not report.built and not report.unchanged)
@@ -220,7 +208,7 @@ def query(query, expression, params, fmt, list_, store_path, endpoint, update_ur
     with _open_target(store_path, ep, read_only=True) as store:
         try:
             result = api.query(store, expression or query, bound)
-        except (q.QueryError, FileNotFoundError, LookupError) as e:
+        except (FileNotFoundError, LookupError) as e:
             _fail(str(e))
         q.format_result(result, fmt, sys.stdout)
 
@@ -277,17 +265,13 @@ def validate(document, store_path):
 @endpoint_options
 def audit(region, all_, against, fmt, output, record, store_path, endpoint, update_url, store_url):
     """Audit REGION (name or code), or --all regions, against the requirement sets."""
-    from .query import QueryError
     if bool(region) == bool(all_):
         _fail("give a REGION or --all (one of them)")
     ep = _endpoint(endpoint, update_url, store_url)
     write = record if record is not None else not all_
     # without records to write the store is only read, so an audit can run during a build
     with _open_target(store_path, ep, read_only=not write) as store:
-        try:
-            text = api.audit_report(store, None if all_ else region, against, fmt, write=write)
-        except QueryError as e:
-            _fail(str(e))
+        text = api.audit_report(store, None if all_ else region, against, fmt, write=write)
     if output:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text if text.endswith("\n") else text + "\n")
@@ -337,7 +321,7 @@ _SERVE = ServeConfig("")
 def serve(store_path, host, port, **settings):
     """Serve the store: SPARQL 1.1 endpoint at /sparql, HTML pages at /."""
     from . import server
-    from .store import StoreError, default_store_path
+    from .store import default_store_path
     settings["allowed_hosts"] = list(settings["allowed_hosts"])
 
     def ready(url):
@@ -349,7 +333,7 @@ def serve(store_path, host, port, **settings):
     try:
         server.serve(server.Config(str(store_path or default_store_path()), host, port, **settings),
                      ready=ready)
-    except (StoreError, OSError, SystemExit) as e:
+    except (OSError, SystemExit) as e:
         _fail(str(e) if not isinstance(e, SystemExit) else f"could not serve on {host}:{port}")
 
 
