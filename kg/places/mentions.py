@@ -55,6 +55,7 @@ def _level_all() -> re.Pattern:
     words = alternation(cue_words("places.ttl", "ComparisonWordScheme"))
     return re.compile(r"全([省市州县区旗盟镇乡])(?![场民长委级直属])(?!.{0,3}" + words + ")")
 
+
 # How much a mention weighs, by where and how it stands.
 # A self-reference outweighs a handful of plain mentions but not a text full of another name:
 # “学习借鉴法治浙江经验” in a Jiangsu county's report must not make it Zhejiang's.

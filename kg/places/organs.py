@@ -42,8 +42,24 @@ def _signature(text: str) -> str | None:
 
 _DECREE = re.compile(r"\d{4}年\d{1,2}月\d{1,2}日\s*([^\s\d()（）]{2,24}?人民政府)令\s*第")
 _HEADER_ORGAN_KEYS = ("publisher", "发布机构", "发文机关", "发文单位", "发布单位", "source", "信息来源")
-_HEADER_IN_TEXT = re.compile(r"(?:发布机构|发文机关|发文单位)\s*[:：]\s*([^\s:：]{2,40})")
-_HEADER_LINE = re.compile(r"^.{0,8}[:：]|索引号|文\s*号|发布机构|主题分类|成文日期|发布日期|公开方式")
+
+
+def _labels(notation: str) -> str:
+    """The labels of ontology/text.ttl, kg:HeaderLabelScheme `notation`, as a regex group."""
+    words = cue_words("text.ttl", "HeaderLabelScheme", notation)
+    return "(?:" + "|".join(r"\s*".join(map(re.escape, w.split(" "))) for w in words) + ")"
+
+
+@lru_cache(maxsize=1)
+def _header_in_text() -> re.Pattern:
+    """发布机构：乳山市司法局 in the text."""
+    return re.compile(_labels("publisher") + r"\s*[:：]\s*([^\s:：]{2,40})")
+
+
+@lru_cache(maxsize=1)
+def _header_line() -> re.Pattern:
+    """A line of the portal's metadata: a label and a colon near its start, or a known label."""
+    return re.compile(r"^.{0,8}[:：]|" + _labels("header-line"))
 
 
 @lru_cache(maxsize=1)
@@ -85,7 +101,7 @@ def organ_sources(text: str, organ: str | None, title: str | None, header: dict 
         out.append((organ.strip(), True))
     if sig:
         out.append((sig, True))
-    m = _HEADER_IN_TEXT.search(text[:600])
+    m = _header_in_text().search(text[:600])
     if m:
         out.append((m.group(1), True))
     # a government decree's promulgation note: (2015年1月12日西宁市人民政府令第137号公布…)
@@ -100,7 +116,7 @@ def organ_sources(text: str, organ: str | None, title: str | None, header: dict 
     # the first line that is not header chrome, if it is short and reads like a title; a
     # title set on two lines (重庆市江北区石马河街道 / 关于2022年法治政府建设情况的报告) is joined
     lines = [ln.strip() for ln in text[:1000].split("\n")]
-    lines = [ln for ln in lines if ln and not _HEADER_LINE.search(ln)][:2]
+    lines = [ln for ln in lines if ln and not _header_line().search(ln)][:2]
     if lines:
         line = lines[0]
         if (len(lines) == 2 and not _title_line().search(line) and len(line) <= 30

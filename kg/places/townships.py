@@ -32,7 +32,7 @@ def locality_with_township(code: str, township: str | None) -> Locality:
 _COUNTY_BY_LEVEL = re.compile(r"([县区市旗])委[、，,和及]\s*\1(?:人民)?政府")
 
 
-def lone_township(name: str, quoted: str, scores: "Scores", text_head: str = "") -> LocalityResolution | None:
+def lone_township(name: str, quoted: str, scores: Scores, text_head: str = "") -> LocalityResolution | None:
     """A township named without its county (title 留下街道2022年度…, organ 东坝头镇人民政府,
     byline 来源:留下街道) — the genre of township reports, which speak of 县委/区委 without
     naming them. Same-named towns are many (82 城关镇): the one whose county, prefecture or
@@ -95,7 +95,7 @@ def _town_organ_after() -> re.Pattern:
     return re.compile(alternation(cue_words("places.ttl", "OrganWordScheme", "township")))
 
 
-def body_township(text: str, scores: "Scores"):
+def body_township(text: str, scores: Scores):
     """(name, quotation, county code or None) of the township the body speaks for, or None.
 
     Only names that the genre anchors count (see `_town_organ_after`, `self_reference`); a
