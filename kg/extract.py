@@ -174,10 +174,14 @@ def cited_as_basis(sentence: str, pos: int) -> bool:
 
 
 def on_the_agenda(sentence: str, pos: int) -> bool:
-    """The mention is one of the topics a meeting deliberated (专题研究部署…规范性文件合法审查、
-    行政复议等法治政府建设工作): the leaders' agenda, not the mechanism carried out."""
-    c0, _ = _clause_bounds(sentence, pos)
-    return _cue_pattern("agenda").search(sentence, c0, pos) is not None
+    """The mention is one of the topics a meeting deliberated or a document arranged (专题研究部署…
+    规范性文件合法审查、行政复议等法治政府建设工作; 《政府工作报告》对…行政复议体制改革等…进行系统
+    安排): an agenda, not the mechanism carried out."""
+    c0, c1 = _clause_bounds(sentence, pos)
+    if _cue_pattern("agenda").search(sentence, c0, pos) is not None:
+        return True
+    return (sentence.rfind("对", c0, pos) >= 0
+            and _cue_pattern("arranged").search(sentence, pos, c1) is not None)
 
 
 def unconfirmed_heading_tasks_dropped(doc: Document, mentions: list) -> list:
