@@ -1,8 +1,10 @@
 """Binding a query's parameters, and the ORDER BY the embedded store leaves to Python.
 
 A named query declares its parameters in its header (`# param: NAME [(TYPE)] [— description]
-[(default: VALUE)]`; TYPE is `string`, `iri` or an XSD datatype name: integer, decimal, double,
-boolean, date, dateTime, gYear, …).
+[(default: VALUE) | (optional)]`; TYPE is `string`, `iri`, `mechanism` (a notation or label of
+the mechanism scheme, bound as a string) or an XSD datatype name: integer, decimal, double,
+boolean, date, dateTime, gYear, …). A parameter with neither a default nor `(optional)` is
+required: a query run by name without it is refused (kg.api), instead of running unbound.
 
 Parameters are never pasted into the query text as text. A value becomes an RDF term first
 (`to_term`): a declared TYPE decides; otherwise `<…>` is an IRI, `prefix:local` with one of our
@@ -44,14 +46,21 @@ class Param:
     name: str
     description: str = ""
     default: Optional[str] = None
-    type: Optional[str] = None       # None | "string" | "iri" | an XSD datatype local name
+    type: Optional[str] = None       # None | "string" | "iri" | "mechanism" | an XSD datatype local name
+    optional: bool = False           # unbound when not given (the query then answers for all)
 
+    @property
+    def required(self) -> bool:
+        return self.default is None and not self.optional
 
 
 _PARAM_LINE = re.compile(
     r"param:\s*(?P<name>[A-Za-z_][\w]*)\s*(?:\(\s*(?P<type>[A-Za-z:]+)\s*\))?\s*"
     r"(?:[—–:-]+\s*)?(?P<rest>.*)$")
 _DEFAULT = re.compile(r"\(\s*default:\s*(?P<value>.*?)\s*\)\s*$")
+_OPTIONAL = re.compile(r"\(\s*optional\s*\)\s*$")
+# `# internal: used by kg audit` marks a query the commands run, not one written for people
+INTERNAL = re.compile(r"internal:\s*(?P<why>.*)$")
 
 
 def parse_header(text: str) -> tuple[str, str, tuple[Param, ...]]:
@@ -77,11 +86,14 @@ def parse_header(text: str) -> tuple[str, str, tuple[Param, ...]]:
             if d:
                 default = d.group("value")
                 rest = rest[:d.start()].strip()
+            o = _OPTIONAL.search(rest)
+            if o:
+                rest = rest[:o.start()].strip()
             ptype = m.group("type")
             if ptype is not None:
                 ptype = ptype.split(":")[-1]   # allow "xsd:integer"
-            params.append(Param(m.group("name"), rest, default, ptype))
-        else:
+            params.append(Param(m.group("name"), rest, default, ptype, optional=bool(o)))
+        elif not INTERNAL.match(s):
             description.append(s)
     return title, "\n".join(description).strip(), tuple(params)
 
@@ -116,7 +128,7 @@ def to_term(value: str, ptype: Optional[str] = None) -> Union[ox.NamedNode, ox.L
         if ptype == "iri":
             raise QueryParamError(f"expected an IRI (<…> or prefix:name), got {value!r}")
         return ox.Literal(value)
-    if ptype == "string":
+    if ptype in ("string", "mechanism"):
         return ox.Literal(value)
     if ptype not in _XSD_TYPES:
         raise QueryParamError(f"unknown parameter type {ptype!r}")

@@ -8,6 +8,7 @@ a header of `#` lines:
     # reports, with the years.
     # param: place — the locality's name (default: 乳山市)
     # param: year (integer) — report year
+    # internal: used by kg audit                        ← run by a command, not listed for people
 
 A param line is `# param: NAME [(TYPE)] [— description] [(default: VALUE)]`; TYPE is `string`,
 `iri` or an XSD datatype name (integer, decimal, double, boolean, date, dateTime, gYear, …).
@@ -27,7 +28,7 @@ from typing import Mapping, Optional, Union
 import pyoxigraph as ox
 
 from kg import resources
-from kg.binding import (Param, QueryParamError, bind_table, bind_values, parse_header,
+from kg.binding import (INTERNAL, Param, QueryParamError, bind_table, bind_values, parse_header,
                         query_variables, resolve_params, sort_terms, split_order_by, to_term)
 from kg.formats import FORMATS, MAX_CELL, cell_text, display_width, format_result, format_table
 from kg.graphstore import GraphStore
@@ -60,6 +61,7 @@ class NamedQuery:
     params: tuple[Param, ...]
     path: Optional[Path]
     text: str
+    internal: str = ""          # why it is internal (`# internal: …` in its header): not listed for people
 
 
 def queries_dir(directory: Union[str, os.PathLike, None] = None) -> Path:
@@ -69,12 +71,13 @@ def queries_dir(directory: Union[str, os.PathLike, None] = None) -> Path:
     return resources.queries_dir()
 
 
-def list_queries(directory: Union[str, os.PathLike, None] = None) -> list[NamedQuery]:
-    """All named queries, sorted by name."""
+def list_queries(directory: Union[str, os.PathLike, None] = None, *,
+                 internal: bool = True) -> list[NamedQuery]:
+    """All named queries, sorted by name; `internal=False`: only those written for people."""
     d = queries_dir(directory)
     if not d.is_dir():
         return []
-    return [_read_query(p) for p in sorted(d.glob("*.rq"))]
+    return [q for q in map(_read_query, sorted(d.glob("*.rq"))) if internal or not q.internal]
 
 
 def load_query(name_or_path: Union[str, os.PathLike],
@@ -95,7 +98,13 @@ def load_query(name_or_path: Union[str, os.PathLike],
 def _read_query(path: Path) -> NamedQuery:
     text = path.read_text(encoding="utf-8")
     title, description, params = parse_header(text)
-    return NamedQuery(path.stem, title, description, params, path, text)
+    internal = ""
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        m = INTERNAL.match(line.lstrip("#").strip())
+        internal = m.group("why") if m else internal
+    return NamedQuery(path.stem, title, description, params, path, text, internal)
 
 
 # ---------------------------------------------------------------------- running

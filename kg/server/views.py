@@ -99,12 +99,6 @@ def _same_origin(request: Request) -> bool:
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
-# Named queries the pages and the audit use; the query page lists the ones written for people.
-INTERNAL_QUERY_PREFIXES = ("audit-", "viz-", "server-", "sentence-texts", "candidates")
-
-
-
-
 def client_of(request: Request) -> str:
     """The address whose share a job counts against; "" (no share) for loopback, where every
     client is this machine or a reverse proxy speaking for many (with --forwarded-allow-ips,
@@ -196,7 +190,7 @@ class Views:
     async def query(self, request: Request) -> Response:
         """The query page; it reads no store, so it is made here and not in a worker."""
         from ..query import QueryError, bind_values, list_queries, resolve_params
-        named = [q for q in list_queries() if not q.name.startswith(INTERNAL_QUERY_PREFIXES)]
+        named = list_queries(internal=False)     # those written for people (no `# internal:` line)
         name = request.query_params.get("name", "")
         selected = next((q for q in named if q.name == name), None)
         if name and selected is None:
