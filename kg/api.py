@@ -116,35 +116,12 @@ def stats(store, triples: bool = True) -> dict:
     return out
 
 
-def validate(store, document: str | None = None):
-    """SHACL-validate the store's document graphs (or one) with ontology/shapes.ttl.
-
-    Returns (conforms, report_text). Validation runs on rdflib's memory store, which pySHACL is
-    fast on; the ontology is added to the data graph so sh:class checks see concept typing.
-    """
-    import io
-
-    import rdflib
-    from pyshacl import validate as shacl
-
-    from . import ontology
-    data = rdflib.Graph()
-    for name in ontology.ONTOLOGY_FILES:
-        path = ontology.ontology_dir() / name
-        if path.exists():
-            data.parse(path, format="turtle")
-    buf = io.BytesIO()
-    if document:
-        # a document's graph refers to its locality, which the places graph describes
-        from .rdf import PLACES_GRAPH
-        store.export(buf, format="ntriples", graph=graph_of_document(store, document))
-        store.export(buf, format="ntriples", graph=PLACES_GRAPH)
-    else:
-        store.export(buf, format="ntriples")
-    data.parse(data=buf.getvalue().decode("utf-8"), format="nt")
-    shapes = rdflib.Graph().parse(ontology.ontology_dir() / "shapes.ttl", format="turtle")
-    conforms, _, text = shacl(data, shacl_graph=shapes, inference="none", allow_warnings=True)
-    return conforms, text
+def validate(store, document: str | None = None, *, revalidate: bool = False):
+    """SHACL-validate the store's graphs (or one document's) with ontology/shapes.ttl, only those
+    changed since the last validation unless `revalidate` (kg.validate). Returns a
+    kg.validate.Validation, which unpacks as (conforms, report_text)."""
+    from . import validate as _validate
+    return _validate.validate(store, document, revalidate=revalidate)
 
 
 def remove(store, document: str) -> bool:

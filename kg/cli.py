@@ -239,15 +239,19 @@ def stats(store_path):
 
 @main.command()
 @click.option("--document", help="Validate only this document.")
+@click.option("--all", "revalidate", is_flag=True,
+              help="Validate every graph again, not only those changed since the last validation.")
 @store_option
-def validate(document, store_path):
-    """Check the store against ontology/shapes.ttl (SHACL)."""
+def validate(document, revalidate, store_path):
+    """Check the store against ontology/shapes.ttl (SHACL), graph by graph."""
     with _open(store_path, read_only=True) as store:
-        conforms, text = api.validate(store, document)
-    if conforms:
-        click.echo("conforms to ontology/shapes.ttl")
+        result = api.validate(store, document, revalidate=revalidate)
+    counts = f"{result.checked} graph(s) validated, {result.reused} unchanged since the last validation"
+    if result.conforms:
+        click.echo(f"conforms to ontology/shapes.ttl ({counts})")
     else:
-        click.echo(text)
+        click.echo(result.text.rstrip())
+        click.echo(f"{len(result.failed)} graph(s) do not conform ({counts})")
         sys.exit(1)
 
 

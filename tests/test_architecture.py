@@ -33,8 +33,9 @@ LAYERS = [
     # and bulk loader
     ("kg.store", "kg.remote", "kg.catalog", "kg.graphstore", "kg.binding", "kg.results",
      "kg.storefiles", "kg.bulkload"),
-    # 5: what reads and writes the store: named queries, audit, graph view, build, output formats
-    ("kg.query", "kg.audit", "kg.viz", "kg.build", "kg.formats"),
+    # 5: what reads and writes the store: named queries, audit, graph view, build, output formats,
+    # SHACL validation
+    ("kg.query", "kg.audit", "kg.viz", "kg.build", "kg.formats", "kg.validate"),
     # 6: the Python API
     ("kg.api",),
     # 7: the shells
