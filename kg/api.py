@@ -5,6 +5,8 @@
 """
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import dataclass
 
 from . import pipeline, read
@@ -97,7 +99,49 @@ def query(store, sparql_or_name: str, params: dict | None = None):
     text = sparql_or_name
     if _looks_like_name(sparql_or_name):
         text = q.load_query(sparql_or_name)
+        _check_params(store, text, params or {})
     return q.run_query(store, text, params, union_default_graph=True)
+
+
+def _check_params(store, named, params: dict) -> None:
+    """Refuse, before running, a named query without a required parameter, or with a mechanism
+    the scheme does not know (which would give no rows and look like an answer)."""
+    from .query import QueryParamError
+    for p in named.params:
+        if p.required and p.name not in params:
+            about = f" ({p.description})" if p.description else ""
+            raise QueryParamError(f"query {named.name!r} needs the parameter {p.name!r}{about}: "
+                                  f"--param {p.name}=VALUE")
+        if p.type == "mechanism" and params.get(p.name) is not None:
+            _check_mechanism(store, str(params[p.name]))
+
+
+_MECHANISM_NAMED = ("ASK { ?c skos:notation|skos:prefLabel|skos:altLabel ?name "
+                    "FILTER(str(?name) = str(?value)) }")
+
+
+def _check_mechanism(store, value: str) -> None:
+    """Nothing when the store knows `value` as a notation or label (as the queries match it);
+    else QueryParamError naming the closest notations and labels of the mechanism scheme."""
+    import difflib
+
+    import pyoxigraph as ox
+
+    from . import ontology
+    from .query import QueryParamError, run_query
+    from .results import Result
+    # a plain literal: a value that looks like an IRI (kgm:M01) is still a name here
+    known: Result = run_query(store, _MECHANISM_NAMED, {"value": ox.Literal(value)},
+                              union_default_graph=True)
+    if known.boolean:
+        return
+    names = {}
+    for c in ontology.mechanisms():
+        for name in (c.notation,) + c.labels:
+            names.setdefault(name, f"{c.notation} {c.label}")
+    closest = difflib.get_close_matches(value, list(names), n=3, cutoff=0.3)
+    shown = list(dict.fromkeys(names[n] for n in closest))
+    raise QueryParamError(f"unknown mechanism {value!r}; closest: {', '.join(shown) or 'none'}")
 
 
 def _looks_like_name(s: str) -> bool:
@@ -139,8 +183,22 @@ def remove(store, document: str) -> bool:
 
 
 def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
-    """Serialize the whole store, or one document's graph, to `out` (a path or binary file)."""
-    store.export(out, format=fmt, graph=graph_of_document(store, document) if document else None)
+    """Serialize the whole store, or one document's graph, to `out` (a path or binary file).
+    fmt: trig, ttl/turtle, nt/ntriples, nq/nquads or jsonld. JSON-LD carries an @context of the
+    project's prefixes around the dataset as written (streamed: the store is not read into
+    memory), so that a JSON-LD processor can compact it to kg:…, skos:… names."""
+    from .formats import jsonld_context, rdf_format
+    fmt = rdf_format(fmt)
+    graph = graph_of_document(store, document) if document else None
+    if fmt != "jsonld":
+        store.export(out, format=fmt, graph=graph)
+        return
+    with contextlib.ExitStack() as stack:
+        f = out if hasattr(out, "write") else stack.enter_context(open(out, "wb"))
+        context = json.dumps(jsonld_context(), ensure_ascii=False)
+        f.write((context[:-1] + ', "@graph": ').encode("utf-8"))
+        store.export(f, format=fmt, graph=graph)
+        f.write(b"}\n")
 
 
 def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True,

@@ -1,24 +1,44 @@
-"""Output formats of query results: a terminal table, SPARQL 1.1 CSV/TSV/JSON results, and the
-RDF syntaxes of a graph result.
+"""Output formats of the `kg` commands: a terminal table, SPARQL 1.1 CSV/TSV/JSON results, the
+RDF syntaxes of a graph, and the same table/json/csv/tsv names for plain rows (`format_rows`).
 
-The table is aligned for terminals that show CJK characters double-width (`display_width`) and
-shows terms as a reader wants them (`cell_text`: prefixed names, literals without their tags).
+Every table is drawn by tabulate, whose column widths are display widths (wcwidth): a CJK
+character takes two columns, so Chinese columns line up. Terms show as a reader wants them
+(`cell_text`: prefixed names, literals without their tags). Format names are short, as in
+sqlite-utils and Jena's riot: `ttl`, `nt`, `nq`, `trig`, `jsonld` beside the long ones.
 """
 from __future__ import annotations
 
+import csv
 import io
 import json
 import re
-import unicodedata
-from typing import IO, Any, Optional
+from typing import IO, Any, Optional, Sequence
 
 import pyoxigraph as ox
+import tabulate as _tabulate
+import wcwidth
 
 from kg.namespaces import PREFIXES, shorten
 from kg.results import QueryError, Result
 
 FORMATS = ("table", "csv", "tsv", "json")
 MAX_CELL = 60            # display columns of a table cell before it is cut with …
+
+# tabulate measures cells with wcwidth only when this is on (it is when wcwidth imports, which
+# setup.cfg's tabulate[widechars] makes sure of); a table drifting by its Chinese cells is the
+# bug this module exists to avoid, so say so loudly instead
+if not _tabulate.WIDE_CHARS_MODE:     # pragma: no cover
+    raise ImportError("kg needs wcwidth for its tables: pip install 'tabulate[widechars]'")
+
+# RDF syntaxes by every name a user may give (Jena riot's short names and pyoxigraph's long
+# ones) → the name kg.store.export and pyoxigraph know.
+RDF_FORMATS = {"ttl": "turtle", "turtle": "turtle", "nt": "ntriples", "ntriples": "ntriples",
+               "nq": "nquads", "nquads": "nquads", "trig": "trig", "jsonld": "jsonld",
+               "json-ld": "jsonld"}
+_OX_RDF = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+           "jsonld": ox.RdfFormat.JSON_LD}
+# what a CONSTRUCT or DESCRIBE result may also be written as (a graph has no graph names)
+GRAPH_RESULT_FORMATS = tuple(n for n, rdf in RDF_FORMATS.items() if rdf in _OX_RDF)
 
 
 def format_result(result: Result, fmt: str = "table",
@@ -28,10 +48,12 @@ def format_result(result: Result, fmt: str = "table",
 
     csv/tsv/json are the SPARQL 1.1 Query Results formats (pyoxigraph's serializer). ASK gives
     `true`/`false` (json: the SPARQL JSON boolean). CONSTRUCT/DESCRIBE give Turtle for table,
-    JSON-LD for json, N-Triples for csv/tsv.
+    JSON-LD for json, N-Triples for csv/tsv, or the RDF syntax named (ttl, nt, jsonld).
     """
-    if fmt not in FORMATS:
-        raise QueryError(f"unknown output format {fmt!r}; one of {', '.join(FORMATS)}")
+    known = FORMATS + (GRAPH_RESULT_FORMATS if result.kind == "graph" else ())
+    if fmt not in known:
+        raise QueryError(f"unknown output format {fmt!r} for a {result.kind} result; "
+                         f"one of {', '.join(known)}")
     data = _render(result, fmt)
     if out is None:
         return data
@@ -44,8 +66,9 @@ def format_result(result: Result, fmt: str = "table",
 
 def _render(result: Result, fmt: str) -> str:
     if result.kind == "graph":
-        rdf_fmt = {"table": ox.RdfFormat.TURTLE, "json": ox.RdfFormat.JSON_LD}.get(
-            fmt, ox.RdfFormat.N_TRIPLES)
+        # a graph has no rows: table shows Turtle, json JSON-LD, csv/tsv N-Triples
+        rdf_name = RDF_FORMATS.get(fmt) or {"table": "turtle", "json": "jsonld"}.get(fmt, "ntriples")
+        rdf_fmt = _OX_RDF.get(rdf_name, ox.RdfFormat.N_TRIPLES)
         prefixes = PREFIXES if rdf_fmt == ox.RdfFormat.TURTLE else None
         return ox.serialize(result.triples, format=rdf_fmt, prefixes=prefixes).decode("utf-8")
     if result.kind == "ask":
@@ -65,9 +88,10 @@ def _render(result: Result, fmt: str) -> str:
 
 
 def display_width(s: str) -> int:
-    """Terminal columns of `s`: CJK wide/fullwidth characters take two, combining marks none."""
-    return sum(0 if unicodedata.combining(c) else
-               2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in s)
+    """Terminal columns of `s` as tabulate counts them (wcwidth): CJK wide/fullwidth characters
+    take two, combining marks none (a control character, which wcwidth cannot place, one)."""
+    width = wcwidth.wcswidth(s)
+    return width if width >= 0 else sum(max(wcwidth.wcwidth(c), 1) for c in s)
 
 
 def _fit(s: str, width: int) -> str:
@@ -82,10 +106,6 @@ def _fit(s: str, width: int) -> str:
         out.append(c)
         used += w
     return "".join(out) + "…"
-
-
-def _pad(s: str, width: int) -> str:
-    return s + " " * (width - display_width(s))
 
 
 def cell_text(term: Any) -> str:
@@ -104,17 +124,45 @@ def cell_text(term: Any) -> str:
     return re.sub(r"[\r\n\t\x00-\x1f\x7f]", " ", text)
 
 
+def text_table(header: Sequence[str], rows: Sequence[Sequence[Any]], max_cell: int = MAX_CELL) -> str:
+    """Rows as a terminal table whose columns line up by display width (CJK counts two); cells
+    longer than `max_cell` columns are cut with …. Numbers stay as written (no reformatting)."""
+    body = [[_fit("" if c is None else str(c), max_cell) for c in row] for row in rows]
+    return _tabulate.tabulate(body, headers=list(header), tablefmt="presto",
+                              disable_numparse=True) + "\n"
+
+
 def format_table(result: Result, max_cell: int = MAX_CELL) -> str:
-    """A fixed-width table aligned for terminals that show CJK characters double-width."""
-    header = list(result.vars)
-    body = [[_fit(cell_text(t), max_cell) for t in row] for row in result.terms]
-    widths = [display_width(h) for h in header]
-    for row in body:
-        for i, c in enumerate(row):
-            widths[i] = max(widths[i], display_width(c))
-    lines = [" | ".join(_pad(h, w) for h, w in zip(header, widths)).rstrip(),
-             "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(_pad(c, w) for c, w in zip(row, widths)).rstrip() for row in body]
-    n = len(body)
-    lines.append(f"({n} row{'s' if n != 1 else ''})")
-    return "\n".join(lines) + "\n"
+    """A query result as a `text_table`, with its number of rows under it."""
+    n = len(result.terms)
+    return (text_table(result.vars, [[cell_text(t) for t in row] for row in result.terms], max_cell)
+            + f"({n} row{'s' if n != 1 else ''})\n")
+
+
+def format_rows(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    """Plain rows (a command's summary: stats, a build, a removal) as table | json | csv | tsv;
+    json is a list of objects keyed by the header, numbers kept as numbers."""
+    if fmt == "table":
+        return text_table(header, rows)
+    if fmt == "json":
+        return json.dumps([dict(zip(header, row)) for row in rows], ensure_ascii=False, indent=1) + "\n"
+    if fmt in ("csv", "tsv"):
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return buf.getvalue()
+    raise QueryError(f"unknown output format {fmt!r}; one of {', '.join(FORMATS)}")
+
+
+def rdf_format(name: str) -> str:
+    """The RDF syntax a format name stands for (`ttl` → turtle …); QueryError for an unknown one."""
+    try:
+        return RDF_FORMATS[name.lower()]
+    except KeyError:
+        raise QueryError(f"unknown RDF format {name!r}; one of {', '.join(RDF_FORMATS)}") from None
+
+
+def jsonld_context() -> dict:
+    """The JSON-LD @context of the project's prefixes, so that an export reads as kg:…, skos:…"""
+    return {"@context": dict(PREFIXES)}
