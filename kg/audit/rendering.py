@@ -9,6 +9,7 @@ import io
 import json
 
 from .. import statuses
+from .matrix_page import matrix_page
 from .requirements import BASELINE, BASELINE_KEY, AuditError, title_or
 
 # A plain-text matrix cell whose requirement does not bind the region: ASCII, as the table's
@@ -154,38 +155,10 @@ def format_html(report) -> str:
     return _page(f"审计 {report.region}", "\n".join(body))
 
 
-def _matrix_row(rep, keys) -> str:
-    cells = {_column(r): r for r in rep.rows}
-    na = statuses.get(statuses.NOT_APPLICABLE)
-    tds = []
-    for k in keys:
-        r = cells.get(k)
-        if r is None:
-            tds.append(f'<td class="cell st-{na.notation}">{_e(na.mark)}</td>')
-            continue
-        tip = r.evidence[0]["sentence"] if r.evidence else statuses.get(r.status).label
-        tds.append(f'<td class="cell st-{r.status}"><a href="#{_e(rep.code)}-{_e(r.set_key)}-{_e(r.notation)}" '
-                   f'title="{_e(snippet(tip, 80))}">{len(r.evidence) or "·"}</a></td>')
-    return f"<tr><th>{_e(rep.region)}</th>{''.join(tds)}</tr>"
-
-
-def format_html_matrix(reports) -> str:
-    cols: dict[tuple, tuple] = {}
-    for rep in reports:
-        for r in rep.rows:
-            cols.setdefault(_column(r), (r.label, set_name(rep, r.set)))
-    keys = sorted(cols)
-    head = "".join(f'<th title="{_e(cols[k][0])} — {_e(cols[k][1])}">{_e(k[2])}</th>' for k in keys)
-    legend = " ".join(f'<span class="st-{s.notation}">{_e(s.label)}</span>' for s in shown_statuses())
-    body = ["<h1>审计矩阵 (regions × requirements)</h1>", f"<p>{legend}</p>",
-            f"<table><tr><th>region</th>{head}</tr>"]
-    body += [_matrix_row(rep, keys) for rep in reports]
-    body.append("</table>")
-    for rep in reports:
-        body.append(f"<h2>{_e(rep.region)} ({_e(rep.code)})</h2>")
-        body += [f'<p class="note">{_e(n)}</p>' for n in rep.notes]
-        body.append(rows_html(rep))
-    return _page("审计矩阵", "\n".join(body))
+def format_html_matrix(reports, link: str | None = None) -> str:
+    """Every region's audit as one page: the statuses as data, drawn by script a page of rows at
+    a time (kg.audit.matrix_page); a region's evidence is its own audit, or `link`'s page."""
+    return matrix_page(reports, link)
 
 
 # ------------------------------------------------------------------ by name
