@@ -239,7 +239,9 @@ def audit_report(store, region: str | None = None, against: str = "applicable", 
     format shows are read: none for the matrix table, one per row for a region's table and any
     CSV."""
     from . import audit as _audit
-    quotes = {"table": False if region is None else 1, "csv": 1}.get(fmt, True)
+    # the matrix page links to each region's evidence instead of quoting it
+    quotes = {"table": False if region is None else 1, "csv": 1,
+              "html": False if region is None else True}.get(fmt, True)
     return _audit.render(audit(store, region, against, write=write, quotes=quotes), fmt)
 
 
