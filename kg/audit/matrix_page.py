@@ -25,7 +25,9 @@ from .requirements import BASELINE_KEY
 # under the time a reader notices.
 PAGE_ROWS = 200
 
-# The cell of a requirement that does not bind the region (its level or a notice's jurisdiction).
+# A cell is one character, a status's code: the statuses in display order take these, the cell of
+# a requirement that does not bind the region (its level or a notice's jurisdiction) "-".
+STATUS_CODES = "0123456789abcdefghijklmnopqrstuvwxyz"
 NOT_APPLICABLE_CODE = "-"
 
 
@@ -36,9 +38,14 @@ def static_text(name: str) -> str:
 
 
 def page_statuses() -> list:
-    """The statuses a cell shows: an audit row's, then "not applicable"; a cell's code is its
-    index here."""
+    """The statuses a cell shows: an audit row's, then "not applicable"."""
     return list(statuses.audit_statuses()) + [statuses.get(statuses.NOT_APPLICABLE)]
+
+
+def status_codes() -> dict[str, str]:
+    """status notation → the character of its cells."""
+    return {s.notation: NOT_APPLICABLE_CODE if s.notation == statuses.NOT_APPLICABLE else STATUS_CODES[i]
+            for i, s in enumerate(page_statuses())}
 
 
 def column_key(row) -> tuple:
@@ -64,7 +71,7 @@ def columns(reports) -> tuple[list, list]:
     keys = sorted(first)
     names = _set_names(reports)
     return keys, [{"notation": k[2], "label": first[k].label, "baseline": not k[0],
-                   "set": names.get(first[k].set, first[k].set), "citation": first[k].citation}
+                   "set": names.get(first[k].set, first[k].set.rsplit("/", 1)[-1]), "citation": first[k].citation}
                   for k in keys]
 
 
@@ -77,11 +84,10 @@ def region_place(report) -> dict:
             "province": province, "prefecture": prefecture or ""}
 
 
-def cell_codes(report, keys) -> str:
-    """One character per column: the index of the row's status in `page_statuses()`, or
-    NOT_APPLICABLE_CODE where no row of the report has that column."""
-    index = {s.notation: str(i) for i, s in enumerate(page_statuses())}
-    by_key = {column_key(r): index[r.status] for r in report.rows}
+def cell_codes(report, keys, codes: dict) -> str:
+    """One character per column: the code of the row's status, or NOT_APPLICABLE_CODE where no
+    row of the report has that column."""
+    by_key = {column_key(r): codes[r.status] for r in report.rows}
     return "".join(by_key.get(k, NOT_APPLICABLE_CODE) for k in keys)
 
 
@@ -89,14 +95,15 @@ def matrix_data(reports, link: str | None = None) -> dict:
     """Everything the page draws, as JSON-able data. `link`: a region's page with {code} in it
     (the server's "/region/{code}"), or None for a page read on its own."""
     keys, cols = columns(reports)
+    codes = status_codes()
     return {
-        "statuses": [{"notation": s.notation, "label": s.label, "short": s.short, "mark": s.mark,
-                      "order": s.order} for s in page_statuses()],
-        "na": NOT_APPLICABLE_CODE,
+        "statuses": [{"notation": s.notation, "code": codes[s.notation], "label": s.label, "short": s.short,
+                      "mark": s.mark, "order": s.order} for s in page_statuses()],
         "none": statuses.NOT_REPORTED,
+        "na": statuses.NOT_APPLICABLE,
         "columns": cols,
         "regions": [region_place(rep) for rep in reports],
-        "cells": [cell_codes(rep, keys) for rep in reports],
+        "cells": [cell_codes(rep, keys, codes) for rep in reports],
         "link": link,
         "pageRows": PAGE_ROWS,
     }

@@ -6,12 +6,14 @@
   "use strict";
   var D = JSON.parse(document.getElementById("kg-matrix-data").textContent);
   var S = D.statuses, C = D.columns, R = D.regions, X = D.cells, PAGE = D.pageRows || 200;
+  // a cell is one character: S[i] is the status whose "code" it is
+  var BY_CODE = {};
+  S.forEach(function (s) { BY_CODE[s.code] = s; });
   var NOT_REPORTED = S.findIndex(function (s) { return s.notation === D.none; });
-  var NONE_CH = String(NOT_REPORTED);
+  var NONE_CH = S[NOT_REPORTED].code;
   // sort ranks: "missing first" puts the latest status in display order first; a cell that does not
   // apply goes last whichever way the column is sorted
-  var RANK = {};
-  S.forEach(function (s, i) { RANK[String(i)] = s.order; });
+
   var HAY = R.map(function (r) { return (r.name + " " + r.code + " " + r.prefecture + " " + r.province).toLowerCase(); });
   var GAPS = X.map(function (cells) { return cells.split(NONE_CH).length - 1; });
   var GROUP_ORDER = {};
@@ -26,8 +28,8 @@
   function esc(s) {
     return String(s).replace(/[&<>"]/g, function (c) { return {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}[c]; });
   }
-  function cls(ch) { return ch === D.na ? "st-" + S[S.length - 1].notation : "st-" + S[+ch].notation; }
-  function statusOf(ch) { return ch === D.na ? S[S.length - 1] : S[+ch]; }
+  function statusOf(ch) { return BY_CODE[ch]; }
+  function cls(ch) { return "st-" + BY_CODE[ch].notation; }
 
   function readHash() {
     var h = location.hash.replace(/^#/, "");
@@ -55,15 +57,14 @@
   function keep(i) {
     if (state.q && HAY[i].indexOf(state.q.toLowerCase()) < 0) return false;
     if (!state.st) return true;
-    var want = String(S.findIndex(function (s) { return s.notation === state.st; }));
-    if (state.st === S[S.length - 1].notation) want = D.na;
+    var st = S.find(function (s) { return s.notation === state.st; }), want = st ? st.code : "";
     return state.within >= 0 ? X[i].charAt(state.within) === want : X[i].indexOf(want) >= 0;
   }
   function sortKey(i) {
     if (state.sort === -2) return -GAPS[i] * state.dir;
     var ch = X[i].charAt(state.sort);
-    if (ch === D.na) return 1e6;
-    return -RANK[ch] * state.dir;
+    if (BY_CODE[ch].notation === D.na) return 1e6;
+    return -BY_CODE[ch].order * state.dir;
   }
   function ordered(list) {
     if (state.sort === -1) return list;
@@ -146,7 +147,7 @@
     }).join("");
     return '<thead><tr><th class="rn corner">region <small>(click a mechanism to sort)</small></th>' +
       '<th class="col gap" data-col="-2" title="requirements not reported"><div class="cn">' + esc(S[NOT_REPORTED].mark) +
-      '</div><div class="cn">#</div></th>" + th + "</tr></thead>";
+      '</div><div class="cn">#</div></th>' + th + "</tr></thead>";
   }
   function markSorted() {
     Array.prototype.forEach.call(main.querySelectorAll("th.col"), function (th) {
