@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 
 import click
 
 from . import api
 from .errors import KgError, one_line
+from .formats import FORMATS as TABULAR, GRAPH_RESULT_FORMATS, RDF_FORMATS, format_record
 from .server.config import Config as ServeConfig
 
 
@@ -34,6 +36,45 @@ def main():
     """法治图谱: a knowledge graph of 法治政府建设 reports."""
 
 
+def output_options(formats=TABULAR, default="table", output_help="File to write (default: stdout)."):
+    """The --format and -o/--output every command that prints data takes, with the same names
+    (table, json, csv, tsv; for RDF Jena's ttl, nt, nq, trig, jsonld and the long names)."""
+    def decorate(f):
+        f = click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True),
+                         default=None, help=output_help)(f)
+        return click.option("--format", "fmt", type=click.Choice(formats, case_sensitive=False),
+                            default=default, show_default=True, help="Output format.")(f)
+    return decorate
+
+
+@contextlib.contextmanager
+def _output(path, binary: bool = False):
+    """stdout, or the file `path` (then one line on stderr says what was written)."""
+    if not path or path == "-":
+        yield sys.stdout.buffer if binary else sys.stdout
+        return
+    try:
+        with open(path, "wb") if binary else open(path, "w", encoding="utf-8") as f:
+            yield f
+    except BaseException:
+        os.unlink(path)         # no half-written file that looks like an answer
+        raise
+    _wrote(path)
+
+
+def _wrote(path) -> None:
+    click.echo(f"wrote {path} ({os.path.getsize(path):,} bytes)", err=True)
+
+
+def _emit(text: str, path=None, err: bool = False) -> None:
+    """`text` to stdout (stderr if `err`), or to the file `path`."""
+    if path and path != "-":
+        with _output(path) as f:
+            f.write(text)
+    else:
+        click.echo(text, nl=not text.endswith("\n"), err=err)
+
+
 def locality_option(f):
     return click.option("--locality", metavar="NAME_OR_CODE", default=None,
                         help="The locality of every file given, for files whose text does not say: a "
@@ -55,33 +96,39 @@ def _set_locality(value):
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["json", "table"]), default="json", show_default=True)
+@output_options(("json", "table"), default="json")
 @locality_option
-def extract(paths, fmt, locality):
+def extract(paths, fmt, output, locality):
     """Extract structure, locality and facts from report files or directories."""
     _set_locality(locality)
-    # records are written as they come (one JSON list, a record a line): a 50 MB report or
-    # a thousand files never sit in memory as one big list
+    with _output(output) as out:
+        extracted, errors = _write_records(api.extract(paths), fmt, out)
+    if errors:
+        click.echo(f"{errors} file(s) could not be read; {extracted} extracted", err=True)
+        sys.exit(1)
+
+
+def _write_records(items, fmt: str, out) -> tuple[int, int]:
+    """Write each extracted record to `out` as it comes (one JSON list, a record a line): a
+    50 MB report or a thousand files never sit in memory as one big list. (extracted, errors)"""
     extracted, errors = 0, 0
     if fmt == "json":
-        sys.stdout.write("[")
-    for item in api.extract(paths):
+        out.write("[")
+    for item in items:
         if isinstance(item, api.Failure):
             errors += 1
             click.echo(f"error: {item}", err=True)
             continue
         if fmt == "table":
-            click.echo(api.record_summary(item))
+            out.write(api.record_summary(item) + "\n")
         else:
-            sys.stdout.write("," if extracted else "")
-            sys.stdout.write("\n")
-            json.dump(item, sys.stdout, ensure_ascii=False)   # chunked by the C encoder
+            out.write("," if extracted else "")
+            out.write("\n")
+            json.dump(item, out, ensure_ascii=False)   # chunked by the C encoder
         extracted += 1
     if fmt == "json":
-        sys.stdout.write("\n]\n")
-    if errors:
-        click.echo(f"{errors} file(s) could not be read; {extracted} extracted", err=True)
-        sys.exit(1)
+        out.write("\n]\n")
+    return extracted, errors
 
 
 def store_option(f):
@@ -135,7 +182,9 @@ def _open(store_path, read_only=False):
               help="Bulk load (~3x faster writes; an interrupted load is dropped and redone) or one "
                    "transaction per batch of documents. Default: bulk into a store with no documents "
                    "yet, atomic otherwise.")
-def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk, locality):
+@output_options(("table", "json"), output_help="File to write the summary to (default: stdout).")
+def build(paths, store_path, progress, endpoint, update_url, store_url, workers, bulk, locality,
+          fmt, output):
     """Build report files (default: corpus/) into the embedded store (or --endpoint)."""
     _set_locality(locality)
     paths = paths or ("corpus",)
@@ -150,25 +199,42 @@ def build(paths, store_path, progress, endpoint, update_url, store_url, workers,
         if bar is not None:
             bar.total = total
             bar.update(1)
+            if n == total:
+                # the last document is read; the store's final write (the bulk load's, or the
+                # last transaction) and the triple count still take seconds at 10,000 documents
+                bar.set_description_str("writing the store…")
 
     with _open_target(store_path, ep) as store:
         report = api.build(paths, store, progress=tick, workers=workers, bulk=bulk)
     if bar is not None:
         bar.close()
-    click.echo(report.summary(), err=not report.built and not report.unchanged)
+    if fmt == "json":
+        _emit(format_record(_build_record(report), "json"), output)
+    else:
+        _emit(report.summary(), output, err=not report.built and not report.unchanged)
     if not report.ok:
         sys.exit(1)
+
+
+def _build_record(report) -> dict:
+    return {"built": len(report.built), "unchanged": len(report.unchanged),
+            "failed": [{"file": path, "reason": reason} for path, reason in report.failed],
+            "duplicates": [{"file": path, "same_as": other} for path, other in report.duplicates],
+            "documents": report.documents_total, "triples": report.triples_total,
+            "seconds": round(report.seconds, 2), "notes": list(report.notes)}
 
 
 @main.command()
 @click.argument("document")
 @store_option
-def remove(document, store_path):
+@output_options()
+def remove(document, store_path, fmt, output):
     """Drop one document (path, file name or graph IRI) from the store."""
     with _open(store_path) as store:
         if not api.remove(store, document):
             _fail(f"no document {document!r} in the store")
-    click.echo(f"removed {document}")
+    _emit(f"removed {document}\n" if fmt == "table" else format_record({"removed": document}, fmt),
+          output)
 
 
 @main.command()
@@ -176,24 +242,22 @@ def remove(document, store_path):
 @click.option("-e", "--expression", help="SPARQL text to run.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
               help="Bind a query variable (?NAME) to VALUE; repeatable.")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "tsv", "json"]), default="table",
-              show_default=True)
-@click.option("--list", "list_", is_flag=True, help="List the named queries.")
+@output_options(TABULAR + GRAPH_RESULT_FORMATS)
+@click.option("--list", "list_", is_flag=True, help="List the named queries written for people.")
+@click.option("--all", "all_", is_flag=True,
+              help="With --list: the queries the commands run too (audit, viz, serve).")
 @store_option
 @endpoint_options
-def query(query, expression, params, fmt, list_, store_path, endpoint, update_url, store_url):
+def query(query, expression, params, fmt, output, list_, all_, store_path, endpoint, update_url,
+          store_url):
     """Run a named query (NAME or FILE.rq) or -e SPARQL over the store.
 
     The project's prefixes (kg:, kgm:, skos:, dcterms: …) are predeclared, and documents'
-    named graphs form the default graph.
+    named graphs form the default graph. A CONSTRUCT writes ttl, nt or jsonld too.
     """
     from . import query as q
     if list_:
-        for nq in q.list_queries():
-            click.echo(f"{nq.name:<28} {nq.title}")
-            for p in nq.params:
-                default = f" (default: {p.default})" if p.default else ""
-                click.echo(f"{'':<28}   --param {p.name}=…  {p.description}{default}")
+        _emit(_query_list(q.list_queries(internal=all_), fmt), output)
         return
     if bool(query) == bool(expression):
         _fail("give a query NAME or FILE.rq, or -e 'SPARQL' (one of them)")
@@ -210,31 +274,49 @@ def query(query, expression, params, fmt, list_, store_path, endpoint, update_ur
             result = api.query(store, expression or query, bound)
         except (FileNotFoundError, LookupError) as e:
             _fail(str(e))
-        q.format_result(result, fmt, sys.stdout)
+        _emit(q.format_result(result, fmt), output)
+
+
+def _query_list(queries, fmt: str) -> str:
+    """The named queries with their parameters: lines for a terminal, or rows in `fmt`."""
+    if fmt != "table":
+        from .formats import format_rows
+        return format_rows(
+            ["name", "title", "params"],
+            [[nq.name, nq.title, " ".join(f"{p.name}{'' if p.required else '?'}" for p in nq.params)]
+             for nq in queries], fmt if fmt in TABULAR else "json")
+    lines = []
+    for nq in queries:
+        lines.append(f"{nq.name:<28} {nq.title}")
+        for p in nq.params:
+            need = f" (default: {p.default})" if p.default else "" if not p.required else " (required)"
+            lines.append(f"{'':<28}   --param {p.name}=…  {p.description}{need}")
+    return "\n".join(lines) + "\n"
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["turtle", "trig", "nquads", "ntriples", "jsonld"]),
-              default="trig", show_default=True)
+@output_options(tuple(RDF_FORMATS), default="trig")
 @click.option("--document", help="Export only this document (path, file name or graph IRI).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
 @store_option
 def export(fmt, document, output, store_path):
-    """Serialize the store (or one document's graph)."""
+    """Serialize the store (or one document's graph): trig, nq, ttl, nt or jsonld (with an
+    @context of the project's prefixes). ttl and nt have no graphs: without --document they
+    write the union of all graphs."""
     with _open(store_path, read_only=True) as store:
         try:
-            api.export(store, output or sys.stdout.buffer, fmt, document)
+            with _output(output, binary=True) as out:
+                api.export(store, out, fmt, document)
         except LookupError as e:
             _fail(str(e))
 
 
 @main.command()
 @store_option
-def stats(store_path):
+@output_options()
+def stats(store_path, fmt, output):
     """Documents, localities, mechanisms and triples in the store."""
     with _open(store_path, read_only=True) as store:
-        for key, value in api.stats(store).items():
-            click.echo(f"{key:<11} {value}")
+        _emit(format_record(api.stats(store), fmt), output)
 
 
 @main.command()
@@ -242,16 +324,22 @@ def stats(store_path):
 @click.option("--all", "revalidate", is_flag=True,
               help="Validate every graph again, not only those changed since the last validation.")
 @store_option
-def validate(document, revalidate, store_path):
+@output_options(("table", "json"))
+def validate(document, revalidate, store_path, fmt, output):
     """Check the store against ontology/shapes.ttl (SHACL), graph by graph."""
     with _open(store_path, read_only=True) as store:
         result = api.validate(store, document, revalidate=revalidate)
     counts = f"{result.checked} graph(s) validated, {result.reused} unchanged since the last validation"
-    if result.conforms:
-        click.echo(f"conforms to ontology/shapes.ttl ({counts})")
+    if fmt == "json":
+        _emit(format_record({"conforms": result.conforms, "checked": result.checked,
+                             "reused": result.reused, "failed": list(result.failed),
+                             "report": "" if result.conforms else result.text}, "json"), output)
+    elif result.conforms:
+        _emit(f"conforms to ontology/shapes.ttl ({counts})\n", output)
     else:
-        click.echo(result.text.rstrip())
-        click.echo(f"{len(result.failed)} graph(s) do not conform ({counts})")
+        _emit(f"{result.text.rstrip()}\n{len(result.failed)} graph(s) do not conform ({counts})\n",
+              output)
+    if not result.conforms:
         sys.exit(1)
 
 
@@ -262,25 +350,23 @@ def validate(document, revalidate, store_path):
               help="applicable, baseline, all, or a requirement document (file name, path, graph IRI).")
 @click.option("--format", "fmt", type=click.Choice(api.AUDIT_FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
-@click.option("--record/--no-record", default=None,
-              help="Write the results to the audit graph as kg:AuditRecords (default: for a REGION "
-                   "yes; for --all no, as at 10,000 documents that is ~835,000 triples and ~2 minutes).")
+@click.option("--record/--no-record", default=False,
+              help="Write the results to the audit graph as kg:AuditRecords (default: no; the audit "
+                   "only reads the store. With --all at 10,000 documents that is ~835,000 triples "
+                   "and ~2 minutes).")
 @store_option
 @endpoint_options
 def audit(region, all_, against, fmt, output, record, store_path, endpoint, update_url, store_url):
-    """Audit REGION (name or code), or --all regions, against the requirement sets."""
+    """Audit REGION (name or code), or --all regions, against the requirement sets.
+
+    Reads the store only: records are written only with --record."""
     if bool(region) == bool(all_):
         _fail("give a REGION or --all (one of them)")
     ep = _endpoint(endpoint, update_url, store_url)
-    write = record if record is not None else not all_
     # without records to write the store is only read, so an audit can run during a build
-    with _open_target(store_path, ep, read_only=not write) as store:
-        text = api.audit_report(store, None if all_ else region, against, fmt, write=write)
-    if output:
-        with open(output, "w", encoding="utf-8") as f:
-            f.write(text if text.endswith("\n") else text + "\n")
-    else:
-        click.echo(text)
+    with _open_target(store_path, ep, read_only=not record) as store:
+        text = api.audit_report(store, None if all_ else region, against, fmt, write=record)
+    _emit(text if text.endswith("\n") else text + "\n", output)
 
 
 # The server's defaults, written once in kg.server.config.
@@ -352,8 +438,10 @@ def serve(store_path, host, port, **settings):
               help="Keep the highest-degree nodes.")
 @click.option("--max-edges", type=click.IntRange(1), default=6000, show_default=True,
               help="Draw at most this many edges: the heaviest (most documents, then sentences).")
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
+              help="The summary of what was written: a line on stderr, or JSON on stdout.")
 @store_option
-def viz(output, region, mechanism, status, max_nodes, max_edges, store_path):
+def viz(output, region, mechanism, status, max_nodes, max_edges, fmt, store_path):
     """Write the graph as an interactive HTML page (offline; hover for evidence)."""
     from . import viz as _viz
     with _open(store_path, read_only=True) as store:
@@ -361,7 +449,11 @@ def viz(output, region, mechanism, status, max_nodes, max_edges, store_path):
             result = api.viz(store, output, region, mechanism, status, max_nodes, max_edges)
         except _viz.VizError as e:
             _fail(str(e))
-    click.echo(result.summary())
+    if fmt == "json":
+        _emit(format_record({"wrote": result.path, "nodes": result.nodes, "edges": result.edges,
+                             "left_out": result.left_out}, "json"))
+    else:
+        click.echo(result.summary(), err=True)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,24 @@ def format_rows(header: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) 
     raise QueryError(f"unknown output format {fmt!r}; one of {', '.join(FORMATS)}")
 
 
+def format_record(record: dict, fmt: str) -> str:
+    """One record (a command's summary: stats, a build, a removal) as table | json | csv | tsv:
+    the table a key and its value a line, json one object, csv/tsv a header and one row."""
+    if fmt == "table":
+        return _tabulate.tabulate([(k, _cell(v)) for k, v in record.items()], tablefmt="plain",
+                                  disable_numparse=True) + "\n"
+    if fmt == "json":
+        return json.dumps(record, ensure_ascii=False, indent=1) + "\n"
+    return format_rows(list(record), [[_cell(v) for v in record.values()]], fmt)
+
+
+def _cell(value: Any) -> str:
+    """A record's value in one cell: a list as its items joined by `; `."""
+    if isinstance(value, (list, tuple)):
+        return "; ".join(map(_cell, value))
+    return "" if value is None else str(value)
+
+
 def rdf_format(name: str) -> str:
     """The RDF syntax a format name stands for (`ttl` → turtle …); QueryError for an unknown one."""
     try:

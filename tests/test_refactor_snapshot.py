@@ -56,7 +56,7 @@ def run(*args) -> tuple[int, str]:
 
 
 def query_names() -> list[str]:
-    code, out = run("query", "--list")
+    code, out = run("query", "--list", "--all")     # the internal queries too
     assert code == 0
     return sorted({line.split()[0] for line in out.splitlines() if line and not line[0].isspace()})
 
