@@ -201,12 +201,12 @@ def export(store, out, fmt: str = "trig", document: str | None = None) -> None:
         f.write(b"}\n")
 
 
-def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = True,
+def audit(store, region: str | None = None, against: str = "applicable", *, write: bool = False,
           quotes: bool | int = True):
     """Audit a region (name or code) against its requirement sets, or every region (region=None).
 
     Returns a kg.audit.AuditReport, or a list of them for every region; records the results as
-    kg:AuditRecord nodes in the audit graph unless write=False. Raises kg.audit.AuditError.
+    kg:AuditRecord nodes in the audit graph only with write=True. Raises kg.audit.AuditError.
     quotes: the texts of all evidence sentences (True), of none (False: their IRIs only, for a
     matrix of statuses, where reading ~10^5 texts would be most of the work), or of the first n
     of each row (a table or CSV shows one).
@@ -233,7 +233,7 @@ AUDIT_FORMATS = ("table", "json", "csv", "html")
 
 
 def audit_report(store, region: str | None = None, against: str = "applicable", fmt: str = "table",
-                 *, write: bool = True) -> str:
+                 *, write: bool = False) -> str:
     """The audit of a region, or of every region (region=None: a matrix as table or HTML), as
     text in `fmt` (one of AUDIT_FORMATS); records as `audit` does. Only the evidence texts the
     format shows are read: none for the matrix table, one per row for a region's table and any

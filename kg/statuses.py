@@ -22,6 +22,8 @@ _NOTATION = _SKOS + "notation"
 
 NOT_REPORTED = "none"
 NOT_APPLICABLE = "na"
+PARTLY = "partly"            # a roll-up: some, not all, localities with documents implement it
+NO_DOCUMENTS = "nodocs"      # nothing to judge: never a verdict of non-compliance
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,17 @@ def audit_statuses() -> tuple[Status, ...]:
 
 
 def reported() -> tuple[str, ...]:
-    """The statuses that count as a region's report, the first found being a row's status."""
-    return tuple(s.notation for s in audit_statuses() if s.notation != NOT_REPORTED)
+    """The statuses that count as a region's report, the first found being a row's status: an
+    audit row's that a text states (not NOT_REPORTED, PARTLY or NO_DOCUMENTS, which the audit
+    concludes)."""
+    said = set(stated())
+    return tuple(s.notation for s in audit_statuses() if s.notation in said)
+
+
+def missing_first() -> tuple[str, ...]:
+    """An audit row's statuses in the order reports list them: what is missing first, then what
+    is partly there, then what is done (the reverse of kg:displayOrder)."""
+    return tuple(s.notation for s in reversed(audit_statuses()))
 
 
 @lru_cache(maxsize=None)

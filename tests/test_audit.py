@@ -48,13 +48,13 @@ def test_against_seed_notice_outside_jurisdiction(store_dir):
     rows = by_notation(report)
     for n in ("M01a", "M01b", "M01c", "M04", "M08"):
         assert rows[n]["status"] == "implemented", n
-    assert rows["M15"]["status"] == "only planned"
+    assert rows["M15"]["status"] == "planned"
     assert rows["M21"]["status"] == "not reported"
     assert rows["M30"]["status"] == "not reported"
     assert any("outside its issuer's jurisdiction" in n for n in report["notes"])
     table = run(store_dir, "乳山市", "--against", SEED1)
     assert table.exit_code == 0 and "outside its issuer's jurisdiction" in table.output
-    assert re.search(r"^M15\s.*only planned", table.output, re.M)
+    assert re.search(r"^M15\s.*\bplanned", table.output, re.M)
 
 
 def test_baseline_liaoyuan(store_dir):
@@ -83,10 +83,14 @@ def test_applicable_includes_own_notice_only_in_jurisdiction(store_dir):
 def test_province_rolls_up(store_dir):
     result = run(store_dir, "山东省")
     assert result.exit_code == 0, result.output
-    assert "山东省: rolled up over 乳山市 (the only locality under it with documents)" in result.output
-    rows = by_notation(audit_json(store_dir, "370000"))
+    assert "山东省: rolled up over 1 localities with documents (乳山市)" in result.output
+    assert "M01a  1 of 1 localities" in result.output
+    report = audit_json(store_dir, "370000")
+    rows = by_notation(report)
     assert rows["M01a"]["status"] == "implemented"
-    assert rows["M01a"]["localities"]["covered"] == ["乳山市"]
+    assert rows["M01a"]["localities"] == {"implemented": 1, "of": 1, "covered": ["乳山市"], "missing": []}
+    assert report["localities"]["with_documents"] == 1
+    assert report["localities"]["without_documents"] > 100      # Shandong's other divisions
 
 
 def test_unknown_region(store_dir):
@@ -111,9 +115,9 @@ def test_hostile_region_changes_nothing(store_dir):
 
 
 def test_records_written_kept_and_valid(store_dir):
-    assert run(store_dir, "乳山市", "--against", SEED1).exit_code == 0
-    assert run(store_dir, "辽源市").exit_code == 0
-    assert run(store_dir, "乳山市", "--against", "baseline").exit_code == 0   # replaces 乳山市's only
+    assert run(store_dir, "乳山市", "--against", SEED1, "--record").exit_code == 0
+    assert run(store_dir, "辽源市", "--record").exit_code == 0
+    assert run(store_dir, "乳山市", "--against", "baseline", "--record").exit_code == 0   # replaces 乳山市's only
     with api.open_store(store_dir) as s:
         r = api.query(s, """SELECT ?loc (COUNT(DISTINCT ?a) AS ?n) WHERE {
             ?a a kg:AuditRecord ; kg:auditOf ?loc } GROUP BY ?loc""").to_dicts()
@@ -139,7 +143,7 @@ def test_all_records_only_when_asked(tmp_path):
     store = tmp_path / "store"
     assert CliRunner().invoke(main, ["build", str(ROOT / "corpus"), "--store", str(store),
                                      "--no-progress"]).exit_code == 0
-    assert run(str(store), "辽源市").exit_code == 0
+    assert run(str(store), "辽源市", "--record").exit_code == 0
     before = _records_by_region(str(store))
     assert set(before) == {"220400"}
     with api.open_store(store):       # the store held read-write, as by a running build
@@ -275,3 +279,167 @@ def test_html_in_headless_chromium(store_dir, tmp_path):
                    capture_output=True, timeout=120)
     assert png.exists()
     assert png.stat().st_size > 5000     # a blank page compresses to ~1-3 KB
+
+
+# ------------------------------------------------------------------ an honest audit (issue 18)
+
+# Three tiny reports under 威海市 (371000): 环翠区 and 文登区 report the 法律顾问制度 (M04), 荣成市
+# the 行政执法公示制度 (M01a); 乳山市 and the city itself have no document.
+WEIHAI = {"环翠区": "全面推行法律顾问制度，聘请法律顾问5名，法律顾问参与重大决策审查30件。",
+          "文登区": "全面推行法律顾问制度，聘请法律顾问5名，法律顾问参与重大决策审查30件。",
+          "荣成市": "严格落实行政执法公示制度，执法信息全部公开。"}
+
+
+def weihai_report(county: str, sentence: str) -> str:
+    return (f"威海市{county}人民政府关于2023年法治政府建设情况的报告\n\n"
+            f"2023年，{county}深入学习贯彻习近平法治思想，扎实推进法治{county[:-1]}建设，现将有关情况报告如下：\n"
+            "一、2023年推进法治政府建设的主要举措和成效\n"
+            f"（一）健全依法决策机制。{sentence}\n"
+            "二、2023年推进法治政府建设存在的不足和原因\n基层执法力量仍然薄弱。\n"
+            "三、2024年推进法治政府建设的主要安排\n继续深化法治政府建设。\n")
+
+
+@pytest.fixture(scope="module")
+def weihai(tmp_path_factory):
+    root = tmp_path_factory.mktemp("weihai")
+    (root / "docs").mkdir()
+    for county, sentence in WEIHAI.items():
+        (root / "docs" / f"{county}.txt").write_text(weihai_report(county, sentence), encoding="utf-8")
+    store = root / "store"
+    result = CliRunner().invoke(main, ["build", str(root / "docs"), "--store", str(store), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    return str(store)
+
+
+def test_a_roll_up_counts_the_localities_and_names_those_lacking(weihai):
+    """M04 is reported by 2 of the 3 localities with documents: partly implemented, not
+    implemented; the localities without documents (乳山市 and the city itself) are counted apart."""
+    report = audit_json(weihai, "威海市", "--against", "baseline")
+    rows = by_notation(report)
+    assert report["localities"] == {"with_documents": 3, "without_documents": 2}
+    assert rows["M04"]["status"] == "implemented in some localities"
+    assert rows["M04"]["localities"] == {"implemented": 2, "of": 3, "covered": ["环翠区", "文登区"],
+                                         "missing": ["荣成市"]}
+    assert rows["M01a"]["localities"]["missing"] == ["环翠区", "文登区"]
+    assert rows["M04"]["evidence"] and all("法律顾问" in e["sentence"] for e in rows["M04"]["evidence"])
+    assert rows["M05"]["status"] == "not reported"
+    table = run(weihai, "威海市", "--against", "baseline")
+    assert table.exit_code == 0, table.output
+    assert "M04   2 of 3 localities; lacking: 荣成市" in table.output
+    assert "rolled up over 3 localities with documents (环翠区, 文登区, 荣成市); 2 localities" in table.output
+    csv_out = run(weihai, "威海市", "--against", "baseline", "--format", "csv").output
+    assert ",2,3,环翠区 文登区,荣成市" in csv_out
+    # all of them: implemented (one locality rolls up as itself)
+    assert by_notation(audit_json(weihai, "荣成市", "--against", "baseline"))["M01a"]["status"] == "implemented"
+
+
+def test_a_partly_implemented_requirement_is_partially_compliant(weihai, tmp_path):
+    from kg.audit import COMPLIANCE
+    with api.open_store(weihai, read_only=True) as s:
+        report = api.audit(s, "威海市", "baseline")
+    statuses_ = {r.notation: r.status for r in report.rows}
+    assert statuses_["M04"] == "partly" and COMPLIANCE["partly"] == "PartiallyCompliant"
+
+
+def test_a_region_with_no_documents_is_no_documents_never_non_compliant(weihai, tmp_path):
+    report = audit_json(weihai, "北京市")
+    assert {r["status"] for r in report["rows"]} == {"no documents"}
+    assert report["summary"] == {"no documents": len(report["rows"])}
+    assert any(n.startswith("no documents:") for n in report["notes"])
+    table = run(weihai, "北京市").output
+    assert "not reported" not in table and f"summary: {len(report['rows'])} no documents" in table
+    # even when asked to record, nothing says it is non-compliant
+    store = tmp_path / "store"
+    shutil.copytree(weihai, store)
+    assert run(str(store), "北京市", "--record").exit_code == 0
+    with api.open_store(store, read_only=True) as s:
+        found = {r["c"].rsplit("#", 1)[-1]: int(r["n"]) for r in api.query(s, """
+            SELECT ?c (COUNT(?a) AS ?n) WHERE { ?a kg:auditOf kgl:110000 ; kg:complianceStatus ?c } GROUP BY ?c
+            """).to_dicts()}
+    assert found == {"ComplianceUnknown": len(report["rows"])}
+
+
+def _audit_triples(store) -> int:
+    from kg.audit import AUDIT_GRAPH
+    with api.open_store(store, read_only=True) as s:
+        return len(list(s.quads(AUDIT_GRAPH)))
+
+
+def test_kg_audit_writes_nothing_without_record(weihai, tmp_path):
+    store = tmp_path / "store"
+    shutil.copytree(weihai, store)
+    assert _audit_triples(store) == 0
+    for args in (["威海市"], ["北京市"], ["荣成市", "--format", "json"], ["--all"], ["--all", "--format", "csv"]):
+        result = run(str(store), *args)
+        assert result.exit_code == 0, result.output
+        assert _audit_triples(store) == 0, args
+    with api.open_store(store, read_only=True) as s:
+        api.audit(s, "威海市")                 # the API's default too
+        api.audit(s)
+    assert _audit_triples(store) == 0
+    assert run(str(store), "荣成市", "--record").exit_code == 0
+    assert _audit_triples(store) > 0
+    help_text = CliRunner().invoke(main, ["audit", "--help"]).output
+    assert "--record" in help_text and "only with --record" in " ".join(help_text.split())
+
+
+def test_what_is_missing_comes_first_with_the_counts_on_top(weihai, tmp_path):
+    from kg import statuses
+    order = statuses.missing_first()
+    with api.open_store(weihai, read_only=True) as s:
+        report = api.audit(s, "威海市", "baseline")
+    ranks = [order.index(r.status) for r in report.rows]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 1
+    assert list(report.summary()) == ["none", "partly"]
+    data = audit_json(weihai, "威海市", "--against", "baseline")
+    assert list(data["summary"]) == ["not reported", "implemented in some localities"]
+    assert data["rows"][0]["status"] == "not reported" and data["rows"][-1]["status"] != "not reported"
+    lines = run(weihai, "威海市", "--against", "baseline").output.splitlines()
+    assert lines[1].startswith("summary: 41 not reported, 3 implemented in some localities")
+    out = tmp_path / "a.html"
+    assert run(weihai, "威海市", "--against", "baseline", "--format", "html", "-o", str(out)).exit_code == 0
+    page = out.read_text(encoding="utf-8")
+    assert page.index('class="summary"') < page.index("<table")
+    cells = re.findall(r'<td class="st-(\w+)">', page)
+    assert [order.index(c) for c in cells] == sorted(order.index(c) for c in cells)
+
+
+def test_the_region_page_summary_missing_then_reported_by_mechanism(weihai):
+    """The server's region page: the counts, the audit's rows missing first, then one row per
+    reported mechanism (not one per sentence) with its statuses in kg.statuses' words."""
+    from kg import statuses
+    from kg.server import pages
+    with api.open_store(weihai, read_only=True) as s:
+        page = pages.region(s, {"region": "威海市"})
+        sentences = api.query(s, "locality-mechanisms", {"locality": "威海市"}).to_dicts()
+    assert page.index('class="summary"') < page.index("<table") < page.index("Mechanisms reported")
+    audit_part, reported_part = page.split("Mechanisms reported", 1)
+    cells = re.findall(r'<td class="st-(\w+)">', audit_part)
+    order = statuses.missing_first()
+    assert [order.index(c) for c in cells] == sorted(order.index(c) for c in cells)
+    assert "2 of 3 localities; lacking: 荣成市" in audit_part
+    notations = re.findall(r"<tr><td><b>(\w+)</b>", reported_part)
+    assert len(notations) == len(set(notations)) == len({r["notation"] for r in sentences}) < len(sentences)
+    assert "<details>" in reported_part
+    assert f'<span class="st-implemented">{statuses.get("implemented").label}</span>' in reported_part
+
+
+def test_weakness_and_not_reported_are_told_apart():
+    """The audit's statuses have colours far apart (CIELAB ΔE76 ≥ 30): weakness orange is not
+    not-reported red."""
+    import math
+    from kg import statuses
+
+    def lab(hex_colour):
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [((c + 0.055) / 1.055) ** 2.4 if c > 0.04045 else c / 12.92 for c in rgb]
+        xyz = ((r * 0.4124 + g * 0.3576 + b * 0.1805) / 0.95047, r * 0.2126 + g * 0.7152 + b * 0.0722,
+               (r * 0.0193 + g * 0.1192 + b * 0.9505) / 1.08883)
+        fx, fy, fz = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in xyz]
+        return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+    shown = [s for s in statuses.shown() if len(s.colour) == 7]
+    assert len(shown) == len(statuses.shown())
+    for i, a in enumerate(shown):
+        for b in shown[i + 1:]:
+            assert math.dist(lab(a.colour), lab(b.colour)) >= 30, (a.notation, b.notation)

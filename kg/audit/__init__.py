@@ -3,11 +3,13 @@
 Requirement sets are the national baseline (kgr:baseline-2021, binding by level) and every
 requirement document (doctype "notice") in the store, which binds its issuer's locality and every
 locality under it. The SPARQL lives in queries/audit-*.rq; each returns a small result set and
-Python combines them. Results are written back as kg:AuditRecord nodes in the graph AUDIT_GRAPH.
+Python combines them. Results are written back as kg:AuditRecord nodes in the graph AUDIT_GRAPH
+only when asked (write=True).
 
 The layers, each using only those before it:
 - kg.audit.requirements: requirement sets, regions, which sets bind a region;
-- kg.audit.evaluation: a region's rows (implemented / planned / weakness / none) and roll-ups;
+- kg.audit.evaluation: a region's rows (kg:AuditStatusScheme: implemented, partly, planned,
+  weakness, not reported, no documents), missing first, and roll-ups;
 - kg.audit.records: the DPV audit records written to the store;
 - kg.audit.rendering: table, JSON, CSV, HTML and the matrix.
 """
@@ -22,7 +24,7 @@ from .evaluation import (AuditReport, Row, broader_notations, localities, quote_
                          region_documents, region_report, reports_by_requirement)
 from .records import AUDIT_GRAPH, COMPLIANCE, DPV, KGA, record_triples, write_records
 from .rendering import (CSV_FIELDS, format_csv, format_html, format_html_matrix, format_json,
-                        format_matrix_table, format_table, render)
+                        format_matrix_table, format_table, render, summary_counts)
 from .requirements import (BASELINE, AuditError, ReqSet, choose_sets, requirement_sets,
                            resolve_region, title_or)
 
@@ -30,10 +32,10 @@ __all__ = ["AUDIT_GRAPH", "BASELINE", "COMPLIANCE", "CSV_FIELDS", "DPV", "KGA", 
            "AuditReport", "ReqSet", "Row", "audit", "audit_all", "choose_sets", "format_csv",
            "format_html", "format_html_matrix", "format_json", "format_matrix_table", "format_table",
            "quote_evidence", "record_triples", "render", "requirement_sets", "resolve_region",
-           "title_or", "write_records"]
+           "summary_counts", "title_or", "write_records"]
 
 
-def audit(store, region: str, against: str = "applicable", *, write: bool = True,
+def audit(store, region: str, against: str = "applicable", *, write: bool = False,
           quotes: bool | int = True) -> AuditReport:
     """Audit one region (name or code) against its applicable sets, the baseline, one notice or all.
 
@@ -53,7 +55,7 @@ def audit(store, region: str, against: str = "applicable", *, write: bool = True
     return report
 
 
-def audit_all(store, against: str = "applicable", *, write: bool = True,
+def audit_all(store, against: str = "applicable", *, write: bool = False,
               quotes: bool | int = True) -> list[AuditReport]:
     """Every locality with documents × its requirements, from its documents' assertion indexes.
 

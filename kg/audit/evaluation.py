@@ -1,6 +1,7 @@
 """Evaluation: a region's rows — for each requirement that binds it, the status its documents
-report (implemented, only planned, a weakness, or nothing) and the sentences that say so, rolled
-up over the localities under it.
+report (implemented, planned, a weakness, or nothing) and the sentences that say so, rolled up
+over the localities under it (implemented where all of those with documents are, partly where
+some are), or "no documents" where the store has none.
 
 What a document reports is read from its assertion index (one row per document, see
 kg.rdf.assertion_index_lines), each mechanism counting for its broader ones too; set differences
@@ -26,16 +27,17 @@ class Row:
     set: str
     set_key: str
     citation: str
-    status: str                      # implemented | planned | weakness | none (kg:AuditStatusScheme)
+    status: str                      # a notation of kg:AuditStatusScheme (kg.statuses.audit_statuses)
     evidence: list                   # [{document, sentence, iri, locality}]: iri names the sentence
-    covered: list
-    missing: list
+    covered: list                    # localities with documents that report it implemented
+    missing: list                    # localities with documents that do not
 
     def to_dict(self) -> dict:
         return {"notation": self.notation, "label": self.label, "requirement": self.requirement,
                 "set": self.set, "citation": self.citation, "status": statuses.get(self.status).label,
                 "evidence": [{"document": e["document"], "sentence": e["sentence"]} for e in self.evidence],
-                "localities": {"covered": self.covered, "missing": self.missing}}
+                "localities": {"implemented": len(self.covered), "of": len(self.covered) + len(self.missing),
+                               "covered": self.covered, "missing": self.missing}}
 
 
 @dataclass
@@ -46,11 +48,22 @@ class AuditReport:
     iri: str
     sets: list
     notes: list
-    rows: list
+    rows: list                       # missing first (kg.statuses.missing_first)
     rolled_up: list                  # names of localities with documents under the region
+    documented: int = 0              # localities (the region and those under it) with documents
+    undocumented: int = 0            # localities under the region (and it) with none
+
+    def summary(self) -> dict[str, int]:
+        """status → number of rows, missing first; statuses no row has are left out."""
+        counts: dict[str, int] = {}
+        for r in self.rows:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        return {s: counts[s] for s in statuses.missing_first() if s in counts}
 
     def to_dict(self) -> dict:
         return {"region": self.region, "code": self.code, "level": self.level,
+                "summary": {statuses.get(s).label: n for s, n in self.summary().items()},
+                "localities": {"with_documents": self.documented, "without_documents": self.undocumented},
                 "sets": [{"set": s.iri, "title": s.title, "document": s.document} for s in self.sets],
                 "notes": self.notes, "rows": [r.to_dict() for r in self.rows]}
 
@@ -124,45 +137,79 @@ def localities(documents) -> list[dict]:
 
 # ------------------------------------------------------------------ rows and reports
 
+def row_status(by_status, places_, covering) -> tuple[str, list, list, list]:
+    """A requirement's status, evidence and the `places_` (code, name) that implement it or not,
+    from what their documents report (`by_status`, None: nothing) and the codes that implement
+    it (`covering`). Over several localities a requirement is implemented only where every one
+    of them is; where some are, it is partly implemented, on their evidence."""
+    covered = [n for c, n in places_ if c in covering]
+    missing = [n for c, n in places_ if c not in covering]
+    if not places_:
+        return statuses.NO_DOCUMENTS, [], [], []
+    if by_status is None:       # the common row of a county: nothing reported
+        return statuses.NOT_REPORTED, [], covered, missing
+    if covered and missing:
+        return statuses.PARTLY, row_evidence(by_status["implemented"]), covered, missing
+    status = next((st for st in statuses.reported() if st in by_status), statuses.NOT_REPORTED)
+    return status, row_evidence(by_status.get(status, ())), covered, missing
+
+
 def region_rows(loc, chosen, reported, located) -> list[Row]:
     """A row for every requirement of the `chosen` sets that binds `loc`'s level: its status,
-    evidence and the localities under `loc` that implement it (`covered`) or not (`missing`)."""
+    evidence and the localities with documents under `loc` (and it) that implement it
+    (`covered`) or not (`missing`); what is missing first."""
     level = kg(LEVEL.get(loc.level, "CountyLevel")).value
-    names = sorted({(l["code"], l["place"], l["locality"]) for l in located})
-    order = statuses.reported()
+    places_ = sorted({(l["code"], l["place"]) for l in located})
     rows = []
     for s in chosen:
         for r in s.requirements:
             if r["levels"] is not None and level not in r["levels"]:
                 continue
             by_status = reported.get(r["notation"])
-            if by_status is None:       # the common row of a county: nothing reported
-                status, evidence = statuses.NOT_REPORTED, []
-                covered, missing = [], [n for _, n, _ in names]
-            else:
-                status = next((st for st in order if st in by_status), statuses.NOT_REPORTED)
-                evidence = row_evidence(by_status.get(status, ()))
-                covering = {source[2] for source, _ in by_status.get("implemented", ())}
-                covered = [n for _, n, iri in names if iri in covering]
-                missing = [n for _, n, iri in names if iri not in covering]
+            covering = {code_of(source[2]) for source, _ in (by_status or {}).get("implemented", ())}
+            status, evidence, covered, missing = row_status(by_status, places_, covering)
             rows.append(Row(r["notation"], r["label"], r["requirement"], s.iri, s.key, r["citation"],
                             status, evidence, covered, missing))
-    return rows
+    order = {s: i for i, s in enumerate(statuses.missing_first())}
+    return sorted(rows, key=lambda row: order[row.status])
+
+
+def code_of(locality: str) -> str:
+    """The division code of a locality IRI (kgl:371083, or an organ's kgl:371083/…)."""
+    return locality[len(KGL):].split("/", 1)[0]
+
+
+def localities_under(code: str) -> set[str]:
+    """The codes of a division and of every division under it."""
+    idx = places.divisions()
+    out, todo = set(), [code]
+    while todo:
+        c = todo.pop()
+        if c not in out:
+            out.add(c)
+            todo.extend(child.code for child in idx.children(c))
+    return out
 
 
 def region_report(loc, chosen, notes, reported, located) -> AuditReport:
-    """The report of `loc`: its rows, and notes on what it was rolled up over."""
-    iri = KGL + loc.code
-    sub = sorted({l["place"] for l in located if l["locality"] != iri})
+    """The report of `loc`: its rows, and notes on what it was rolled up over. The roll-up's
+    denominator is the localities with documents (a locality with none can be judged neither
+    way); those with none are counted apart."""
+    documented = sorted({(l["code"], l["place"]) for l in located})
+    sub = [n for c, n in documented if c != loc.code]
+    undocumented = len(localities_under(loc.code) - {c for c, _ in documented})
     notes = list(notes)
     if not located:
-        notes.append(f"note: no document of {loc.name} or of any locality under it is in the store")
+        notes.append(f"no documents: no document of {loc.name} or of any locality under it is in "
+                     "the store; nothing is said about its compliance")
     elif sub:
-        only = " (the only locality under it with documents)" if len(sub) == 1 else \
-            f" ({len(sub)} localities under it with documents)"
-        notes.append(f"{loc.name}: rolled up over {', '.join(sub)}{only}")
-    return AuditReport(loc.name, loc.code, loc.level, iri, chosen, notes,
-                       region_rows(loc, chosen, reported, located), sub)
+        notes.append(f"{loc.name}: rolled up over {len(documented)} localities with documents "
+                     f"({', '.join(n for _, n in documented)}); {undocumented} localities (it or under "
+                     "it) have none and are not counted; a requirement is implemented only where "
+                     "all of those with documents report it")
+    return AuditReport(loc.name, loc.code, loc.level, KGL + loc.code, chosen, notes,
+                       region_rows(loc, chosen, reported, located), sub,
+                       len(documented), undocumented)
 
 
 def quote_evidence(store, reports, quotes: bool | int = True) -> None:

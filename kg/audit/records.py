@@ -10,8 +10,9 @@ from ..rdf import BASE, RDF_TYPE, kg
 AUDIT_GRAPH = BASE + "audit"
 KGA = BASE + "audit/"
 DPV = "https://w3id.org/dpv#"
-COMPLIANCE = {"implemented": "Compliant", "planned": "PartiallyCompliant",
-              "weakness": "PartiallyCompliant", "none": "NonCompliant"}
+# A region with no documents is not non-compliant: nothing is known (dpv:ComplianceUnknown).
+COMPLIANCE = {"implemented": "Compliant", "partly": "PartiallyCompliant", "planned": "PartiallyCompliant",
+              "weakness": "PartiallyCompliant", "none": "NonCompliant", "nodocs": "ComplianceUnknown"}
 
 
 def record_triples(report):

@@ -43,19 +43,33 @@ def _column(row) -> tuple:
 
 # ------------------------------------------------------------------ text, JSON, CSV
 
+def summary_text(report) -> str:
+    """The report's counts of rows by status, missing first: "3 not reported, 1 planned, …"."""
+    counts = report.summary()
+    parts = [f"{n} {statuses.get(s).label}" for s, n in counts.items()]
+    return f"{', '.join(parts) or 'no requirement'} ({sum(counts.values())} requirements)"
+
+
+def localities_text(row) -> str:
+    """A roll-up row's localities: "25 of 34 localities; lacking: …"."""
+    of = len(row.covered) + len(row.missing)
+    lacking = f"; lacking: {', '.join(row.missing)}" if row.covered and row.missing else ""
+    return f"{len(row.covered)} of {of} localities{lacking}"
+
+
 def format_table(report) -> str:
     lines = [f"{report.region} ({report.code}, {report.level}) — audit against "
-             + "; ".join(set_display(s) for s in report.sets)]
+             + "; ".join(set_display(s) for s in report.sets),
+             f"summary: {summary_text(report)}"]
     lines += report.notes
+    width = max(len(s.label) for s in statuses.audit_statuses()) + 1
     for r in report.rows:
         ev = f"{len(r.evidence)}  {snippet(r.evidence[0]['sentence'])}" if r.evidence else "0"
         lines.append(f"{r.notation:<5} {snippet(r.label, 18):<20} {set_name(report, r.set):<26} "
-                     f"{statuses.get(r.status).label:<21} {ev}")
+                     f"{statuses.get(r.status).label:<{width}} {ev}")
     if report.rolled_up:
-        lines.append(f"roll-up over {', '.join(report.rolled_up)}:")
-        for r in report.rows:
-            lines.append(f"  {r.notation:<5} covered: {', '.join(r.covered) or '—'}; "
-                         f"missing: {', '.join(r.missing) or '—'}")
+        lines.append(f"by locality (of the {report.documented} with documents):")
+        lines += [f"  {r.notation:<5} {localities_text(r)}" for r in report.rows]
     return "\n".join(lines)
 
 
@@ -68,7 +82,7 @@ def format_json(report_or_reports) -> str:
 
 
 CSV_FIELDS = ["region", "code", "notation", "label", "set", "citation", "status", "evidence_count",
-              "first_evidence", "covered", "missing"]
+              "first_evidence", "implemented_in", "localities", "covered", "missing"]
 
 
 def format_csv(reports) -> str:
@@ -81,6 +95,7 @@ def format_csv(reports) -> str:
             w.writerow([rep.region, rep.code, r.notation, r.label, r.set, r.citation,
                         statuses.get(r.status).label, len(r.evidence),
                         r.evidence[0]["sentence"] if r.evidence else "",
+                        len(r.covered), len(r.covered) + len(r.missing),
                         " ".join(r.covered), " ".join(r.missing)])
     return buf.getvalue()
 
@@ -102,7 +117,7 @@ def format_matrix_table(reports) -> str:
 _PAGE_CSS = """
 body{font-family:"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:1.5em;color:#222;background:#fff}
 h1{font-size:1.4em} table{border-collapse:collapse;margin:1em 0} td,th{border:1px solid #bbb;padding:4px 8px;vertical-align:top}
-th{background:#eee} .note{color:#555;margin:.2em 0}
+th{background:#eee} .note{color:#555;margin:.2em 0} .summary span{padding:2px 6px;margin-right:.3em}
 """
 _QUOTE_CSS = """
 blockquote{margin:.3em 0 .3em 1em;padding-left:.6em;border-left:3px solid #ccc;color:#333;font-size:.9em}
@@ -138,8 +153,7 @@ def rows_html(report, anchor_prefix: str = "") -> str:
         aid = f"{anchor_prefix}{report.code}-{r.set_key}-{r.notation}"
         quotes = "".join(f'<blockquote>{_e(e["sentence"])} <span class="src">— {_e(e["document"])}</span></blockquote>'
                          for e in r.evidence)
-        roll = (f'<div class="src">covered: {_e(", ".join(r.covered) or "—")}; missing: '
-                f'{_e(", ".join(r.missing) or "—")}</div>' if report.rolled_up else "")
+        roll = f'<div class="src">{_e(localities_text(r))}</div>' if report.rolled_up else ""
         out.append(f'<tr id="{_e(aid)}"><td><b>{_e(r.notation)}</b> {_e(r.label)}</td>'
                    f'<td>{_e(r.citation)}</td><td class="st-{r.status}">{_e(statuses.get(r.status).label)}</td>'
                    f"<td>{len(r.evidence)}{quotes}{roll}</td></tr>")
@@ -150,9 +164,22 @@ def rows_html(report, anchor_prefix: str = "") -> str:
 def format_html(report) -> str:
     body = [f"<h1>审计 {_e(report.region)} ({_e(report.code)}, {_e(report.level)})</h1>",
             "<p>Requirement sets: " + "; ".join(_e(set_display(s)) for s in report.sets) + "</p>"]
+    body.append(summary_html(report))
     body += [f'<p class="note">{_e(n)}</p>' for n in report.notes]
     body.append(rows_html(report))
     return _page(f"审计 {report.region}", "\n".join(body))
+
+
+def summary_html(report) -> str:
+    """The counts of a report's rows by status, missing first, each in its status's colour."""
+    counts = report.summary()
+    spans = " ".join(f'<span class="st-{s}">{n} {_e(statuses.get(s).label)}</span>' for s, n in counts.items())
+    return f'<p class="summary">{spans} ({sum(counts.values())} requirements)</p>'
+
+
+def summary_counts(report) -> list[dict]:
+    """What a page's summary shows: the counts by status (missing first) with their labels."""
+    return [{"status": s, "label": statuses.get(s).label, "count": n} for s, n in report.summary().items()]
 
 
 def format_html_matrix(reports, link: str | None = None) -> str:

@@ -70,22 +70,52 @@ def home(store, params: dict) -> str:
     return render("home.html", title="法治图谱", figures=figures, localities=localities)
 
 
+# Evidence quoted behind a mechanism's <details> on the region page: a province reports some
+# mechanisms in hundreds of documents, and the page names how many more there are.
+REGION_MORE_EVIDENCE = 30
+
+
 def region(store, params: dict) -> str:
+    """A region's audit (summary, what is missing first, then the rest) and the mechanisms its
+    documents report, one row per mechanism."""
     from .. import audit as au
     name = params.get("region", "")
-    rows = _query(store, "locality-mechanisms", {"locality": name})
-    for r in rows:
-        r["document"] = str(r.get("document", "")).rsplit("/", 1)[-1]
+    reported = reported_mechanisms(_query(store, "locality-mechanisms", {"locality": name}))
+    shown = {"reported": reported, "status_text": status_data.display_labels(), "more": REGION_MORE_EVIDENCE}
     try:
-        report = au.audit(store, name, write=False)
+        report = au.audit(store, name, write=False, quotes=REGION_MORE_EVIDENCE)
     except au.AuditError as e:
-        if not rows:
+        if not reported:
             raise PageError(404, str(e)) from None
-        return render("region.html", title=name, rows=rows, audit_error=str(e))
+        return render("region.html", title=name, audit_error=str(e), **shown)
     for s in report.sets:
         s.display = au.title_or(s) + (f" ({s.document})" if s.document else "")
     return render("region.html", title=f"{report.region} ({report.code}, {report.level})",
-                  rows=rows, report=report, status_text=status_data.display_labels())
+                  report=report, summary=au.summary_counts(report), **shown)
+
+
+def reported_mechanisms(rows: list[dict]) -> list[dict]:
+    """The rows of locality-mechanisms (one per assertion) grouped by mechanism, in notation
+    order: its statuses (display order, with their words), how many documents and localities
+    report it, and its evidence (document order)."""
+    order = {s.notation: s.order for s in status_data.shown()}
+    by_notation: dict[str, dict] = {}
+    for r in rows:
+        m = by_notation.setdefault(str(r["notation"]), {"notation": str(r["notation"]),
+                                                        "mechanism": r.get("mechanism", ""),
+                                                        "statuses": set(), "evidence": []})
+        m["statuses"].add(str(r["status"]))
+        m["evidence"].append({"status": str(r["status"]), "place": r.get("place", ""),
+                              "document": str(r.get("document", "")).rsplit("/", 1)[-1],
+                              "sentence": r.get("evidence", "")})
+    out = []
+    for notation in sorted(by_notation):
+        m = by_notation[notation]
+        m["statuses"] = [status_data.get(s) for s in sorted(m["statuses"], key=lambda s: order.get(s, 99))]
+        m["documents"] = len({e["document"] for e in m["evidence"]})
+        m["localities"] = len({e["place"] for e in m["evidence"]})
+        out.append(m)
+    return out
 
 
 def _under(code: str, region) -> bool:
