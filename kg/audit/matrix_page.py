@@ -62,17 +62,19 @@ def _set_names(reports) -> dict:
     return out
 
 
-def columns(reports) -> tuple[list, list]:
-    """The column keys in order and each column's description for the page."""
+def columns(reports) -> tuple[list, list, list]:
+    """The column keys in order, each column's description for the page, and the names of the
+    requirement sets its "set" indexes."""
     first: dict[tuple, object] = {}
     for rep in reports:
         for r in rep.rows:
             first.setdefault(column_key(r), r)
     keys = sorted(first)
     names = _set_names(reports)
+    sets = list(dict.fromkeys(names.get(first[k].set, first[k].set.rsplit("/", 1)[-1]) for k in keys))
     return keys, [{"notation": k[2], "label": first[k].label, "baseline": not k[0],
-                   "set": names.get(first[k].set, first[k].set.rsplit("/", 1)[-1]), "citation": first[k].citation}
-                  for k in keys]
+                   "set": sets.index(names.get(first[k].set, first[k].set.rsplit("/", 1)[-1])),
+                   "citation": first[k].citation} for k in keys], sets
 
 
 def region_place(report) -> dict:
@@ -94,13 +96,14 @@ def cell_codes(report, keys, codes: dict) -> str:
 def matrix_data(reports, link: str | None = None) -> dict:
     """Everything the page draws, as JSON-able data. `link`: a region's page with {code} in it
     (the server's "/region/{code}"), or None for a page read on its own."""
-    keys, cols = columns(reports)
+    keys, cols, sets = columns(reports)
     codes = status_codes()
     return {
         "statuses": [{"notation": s.notation, "code": codes[s.notation], "label": s.label, "short": s.short,
                       "mark": s.mark, "order": s.order} for s in page_statuses()],
         "none": statuses.NOT_REPORTED,
         "na": statuses.NOT_APPLICABLE,
+        "sets": sets,
         "columns": cols,
         "regions": [region_place(rep) for rep in reports],
         "cells": [cell_codes(rep, keys, codes) for rep in reports],

@@ -141,7 +141,7 @@
 
   function headHtml() {
     var th = C.map(function (c, k) {
-      var tip = c.notation + " " + c.label + " — " + c.set + (c.citation ? " (" + c.citation + ")" : "");
+      var tip = c.notation + " " + c.label + " — " + D.sets[c.set] + (c.citation ? " (" + c.citation + ")" : "");
       return '<th class="col" data-col="' + k + '" title="' + esc(tip) + '"><div class="cn">' + esc(c.notation) + (c.baseline ? "" : "*") +
         '</div><div class="cl">' + esc(c.label) + "</div></th>";
     }).join("");
