@@ -22,6 +22,7 @@ from . import ontology, pipeline, places, rdf, read
 from .catalog import DocumentGraph, file_hash, source_key
 from .errors import one_line
 from .graphstore import GraphStore, StoreError
+from .storefiles import NoSpace
 
 # source_key and file_hash are the catalog's (kg.catalog), importable from here as before.
 __all__ = ["BuildReport", "build", "document_graph", "ensure_reference_graphs", "file_hash",
@@ -39,10 +40,11 @@ class BuildReport:
     documents_total: int = 0
     seconds: float = 0.0
     notes: list = field(default_factory=list)        # what the build did differently, and why
+    stopped: str | None = None       # why the build stopped before writing every document
 
     @property
     def ok(self) -> bool:
-        return not self.failed
+        return not self.failed and not self.stopped
 
     def summary(self) -> str:
         triples = "" if self.triples_total is None else f" and {self.triples_total} triples"
@@ -54,6 +56,8 @@ class BuildReport:
             lines.append("  skipped " + one_line(f"{path}: {reason}"))
         for path, other in self.duplicates:
             lines.append("  skipped " + one_line(f"{path}: same content as {other}"))
+        if self.stopped:
+            lines.append("error: " + one_line(self.stopped))
         return "\n".join(lines)
 
 
@@ -189,24 +193,27 @@ def _yield_to_writer() -> None:
 WRITE_BATCH_TRIPLES = 100_000
 
 
-def _documents(jobs, workers: int, report: BuildReport, tick):
+def _documents(jobs, workers: int, report: BuildReport, tick, handed: list):
     """The computed documents as (DocumentGraph, path, triple count); a file that failed is
-    recorded in the report instead. Every job is ticked."""
+    recorded in the report instead. Every job is ticked; the jobs of the documents given out
+    are added to `handed`."""
     for (path, digest), out in _computed(jobs, workers):
         if out[0] == "ok":
             _, iri, quads, count = out
+            handed.append((path, digest))
             yield DocumentGraph(iri, quads, source_key(path), digest), path, count
         else:
             report.failed.append((str(path), out[1]))
         tick(path)
 
 
-def _bulk_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick) -> None:
+def _bulk_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick,
+                handed: list) -> None:
     """All documents in one streaming bulk load (`Store.replace_documents(bulk=True)`)."""
     sources: list[str] = []
 
     def documents():
-        for doc, _path, _count in _documents(jobs, workers, report, tick):
+        for doc, _path, _count in _documents(jobs, workers, report, tick, handed):
             sources.append(doc.source_file)
             yield doc
 
@@ -214,7 +221,8 @@ def _bulk_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick
     report.built.extend(sources)
 
 
-def _atomic_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick) -> None:
+def _atomic_write(store: GraphStore, jobs, workers: int, report: BuildReport, tick,
+                  handed: list) -> None:
     """Documents in transactions of about WRITE_BATCH_TRIPLES triples."""
     batch: list[tuple] = []       # (DocumentGraph, path)
     size = 0
@@ -241,7 +249,7 @@ def _atomic_write(store: GraphStore, jobs, workers: int, report: BuildReport, ti
                     report.failed.append((str(path), f"internal error: {type(e).__name__}: {e}"))
         batch, size = [], 0
 
-    for doc, path, count in _documents(jobs, workers, report, tick):
+    for doc, path, count in _documents(jobs, workers, report, tick, handed):
         batch.append((doc, path))
         size += count
         if size >= WRITE_BATCH_TRIPLES:
@@ -277,8 +285,8 @@ def build(store: GraphStore, paths, *, progress=None, workers: int = 1,
     files = list(read.iter_files(paths))
     tick = _Ticker(len(files), progress)
     jobs = _plan(files, known, report, tick)
-    _write(store, jobs, workers, report, tick, bulk=not known if bulk is None else bulk)
-    report.documents_total = len(set(known) | set(report.built))
+    in_store = _write(store, jobs, workers, report, tick, bulk=not known if bulk is None else bulk)
+    report.documents_total = len(in_store if in_store is not None else set(known) | set(report.built))
     # counting scans every quad (~1.5 s at 10,000 documents): only when something changed
     report.triples_total = store.triple_count() if report.built else None
     report.seconds = time.perf_counter() - started
@@ -323,25 +331,57 @@ def _plan(files, known: dict, report: BuildReport, tick: _Ticker) -> list[tuple]
 
 
 def _write(store: GraphStore, jobs, workers: int, report: BuildReport, tick: _Ticker, *,
-           bulk: bool) -> None:
-    """Compute the graphs (in parallel if asked) and write them, in bulk or atomically."""
+           bulk: bool) -> dict | None:
+    """Compute the graphs (in parallel if asked) and write them, in bulk or atomically.
+
+    A full disk stops the writing (every later write would fail the same way: RocksDB refuses
+    them all once one failed): returns the catalog as read then, which says what the store
+    holds, else None."""
+    handed: list[tuple] = []      # (path, digest) of the documents given to the store
+    try:
+        _write_documents(store, jobs, workers, report, tick, handed, bulk=bulk)
+    except NoSpace:
+        return _stop_at_full_disk(store, handed, report)
+    return None
+
+
+def _stop_at_full_disk(store: GraphStore, handed: list, report: BuildReport) -> dict:
+    """After a full disk: the documents of this build whose records are in the catalog (a
+    batch may have been partly committed, a bulk load not at all) are the ones built; the
+    first one given to the store that is not is the one being written."""
+    in_store = store.document_hashes()
+    built = [(path, digest) for path, digest in handed
+             if in_store.get(source_key(path), (None, None))[1] == digest]
+    report.built = [source_key(path) for path, _ in built]
+    done = set(report.built)
+    writing = next((p for p, _ in handed if source_key(p) not in done),
+                   handed[-1][0] if handed else "the store")
+    more = f" ({len(in_store)} in all)" if len(in_store) != len(built) else ""
+    report.stopped = (f"no space left on device while writing {writing}; {len(built)} documents "
+                      f"were written before it and are in the store{more}")
+    return in_store
+
+
+def _write_documents(store: GraphStore, jobs, workers: int, report: BuildReport, tick: _Ticker,
+                     handed: list, *, bulk: bool) -> None:
     if bulk and jobs:
         failed_before, done_before = len(report.failed), tick.done
         try:
-            _bulk_write(store, jobs, workers, report, tick)
+            _bulk_write(store, jobs, workers, report, tick, handed)
         except StoreError:
             raise
         except Exception as e:
-            # Not a bad file (those are caught per document): the loader itself failed, e.g. a
-            # full disk. Drop what it wrote and write every document the atomic way, which
-            # isolates a failure to its document.
+            # Not a bad file (those are caught per document), nor a full disk (NoSpace, a
+            # StoreError): the loader itself failed. Drop what it wrote and write every
+            # document the atomic way, which isolates a failure to its document.
             store.remove_orphans()
             del report.failed[failed_before:]
             report.built.clear()
             report.triples_written = 0
             tick.done = done_before
+            handed.clear()
             report.notes.append(f"bulk load failed ({type(e).__name__}: {e}); "
                                 "written one transaction at a time instead")
             bulk = False
     if not bulk:
-        _atomic_write(store, jobs, workers, report, tick)
+        _atomic_write(store, jobs, workers, report, tick, handed)

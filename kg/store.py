@@ -48,7 +48,8 @@ from kg.catalog import (BULK_LOADING, CATALOG, CATALOG_NS, CONTENT_HASH, MODIFIE
 from kg.graphstore import GraphStore, StoreError, StoreLocked
 from kg.namespaces import CATALOG_GRAPH, PREFIXES, with_prolog
 from kg.results import QueryError, Result
-from kg.storefiles import EXPORT_FORMATS, export, map_open_error, open_read_only, vanished_file
+from kg.storefiles import (EXPORT_FORMATS, export, map_open_error, open_read_only, vanished_file,
+                          writing)
 
 # Importable from here as before the store layer was split: CATALOG_NS, DocumentGraph,
 # EXPORT_FORMATS, StoreLocked, to_oxigraph.
@@ -216,7 +217,7 @@ class Store(GraphStore):
         # its buffers fill: ~0.5 MB of resident memory per document, 2.3 GB at 10,000
         # documents written this way. Flushed to disk once per call, it stays under 400 MB
         # for about the same time.
-        with self._lock:
+        with self._lock, writing(self.path):
             self._ox.flush()
         return total
 
@@ -428,7 +429,8 @@ class Store(GraphStore):
     def _update(self, sparql: str) -> None:
         if self.read_only:
             raise StoreError("the store is open read-only")
-        self._ox.update(sparql)
+        with writing(self.path):
+            self._ox.update(sparql)
 
     def _replace_many(self, docs: list[DocumentGraph]) -> int:
         """One UPDATE request (= one transaction) replacing all `docs`."""
@@ -465,7 +467,7 @@ class Store(GraphStore):
         """
         if self.read_only:
             raise StoreError("the store is open read-only")
-        with self._lock:
+        with self._lock, writing(self.path, loading=True):
             present = {g.value for g in self._ox.named_graphs() if isinstance(g, ox.NamedNode)}
             self._update(f"INSERT DATA {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} {now_literal()} }} }}")
             plan = BulkPlan(present)
@@ -494,6 +496,3 @@ class Store(GraphStore):
             ops.append("INSERT DATA { GRAPH " + str(CATALOG) + " {\n"
                        + "\n".join(records) + "\n} }")
         return ops
-
-
-# ---------------------------------------------------------------------- helpers

@@ -11,6 +11,8 @@ errors; and since every write is one transaction, a snapshot never shows half a 
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import time
 from pathlib import Path
@@ -58,8 +60,56 @@ def vanished_file(e: BaseException) -> bool:
     return "No such file" in str(e)
 
 
+class NoSpace(StoreError):
+    """The store's file system is full. RocksDB then refuses every later write of this opener
+    (its error is sticky), so a build stops at the first one."""
+
+
+def no_space(e: BaseException) -> bool:
+    """An error of pyoxigraph/RocksDB (an OSError "IO error: No space left on device: While
+    appending to file …", whatever the file) or of the OS meaning the file system is full."""
+    return getattr(e, "errno", None) == errno.ENOSPC or "No space left on device" in str(e)
+
+
+def remove_loader_leftovers(path: Path | None) -> None:
+    """Remove the table files a failed bulk load left in the store directory.
+
+    The loader writes `bulk-*.sst` files and hands them to RocksDB, which moves them in under
+    its own numbered names; one it failed to finish (the disk full) stays, unknown to RocksDB
+    for ever, taking the space a next build needs. Only while holding the store's lock."""
+    if path is None:
+        return
+    for leftover in Path(path).glob("bulk-*.sst"):
+        try:
+            leftover.unlink()
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def writing(path: Path | None, *, loading: bool = False):
+    """Around a write: a full file system raised as NoSpace (and, `loading`, a failed bulk
+    load's table files removed)."""
+    try:
+        yield
+    except NoSpace:
+        if loading:
+            remove_loader_leftovers(path)
+        raise
+    except OSError as e:
+        if not no_space(e):
+            raise
+        if loading:
+            remove_loader_leftovers(path)
+        raise NoSpace(f"no space left on device for store {path}") from e
+
+
 def map_open_error(e: OSError, path: Path) -> StoreError:
     msg = str(e)
+    if no_space(e):
+        # RocksDB writes when it opens a store for writing (a new log, the manifest)
+        return NoSpace(f"no space left on device to open store {path} for writing; free some "
+                       f"space (reading it still works)")
     # RocksDB: "IO error: While lock file: <dir>/LOCK: Resource temporarily unavailable" when
     # another process holds it, "lock hold by current process" for a second opener in this one.
     if "LOCK" in msg or "lock hold" in msg:
