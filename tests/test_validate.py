@@ -1,0 +1,95 @@
+"""kg validate (kg.validate): SHACL graph by graph, and again only for the graphs that changed."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from click.testing import CliRunner
+
+from kg import api
+from kg.cli import main
+from kg.namespaces import KG
+from kg.store import Store
+from kg.validate import RESULTS_FILE
+
+DOCS = Path(__file__).parent / "docs"
+N_DOCS = len(list(DOCS.iterdir()))
+# besides the documents: the ontology files and the places graph
+OTHER_GRAPHS = 2
+
+
+@pytest.fixture
+def store_dir(tmp_path):
+    path = tmp_path / "store"
+    with Store.open(path) as s:
+        report = api.build([DOCS], s)
+    assert report.ok and len(report.built) == N_DOCS
+    return path
+
+
+def spoil(s: Store, source_end: str, triple) -> str:
+    """Rewrite one document with an extra (subject, predicate, object) in its graph."""
+    source, (graph, digest) = next((k, v) for k, v in s.document_hashes().items()
+                                   if k.endswith(source_end))
+    g = ox.NamedNode(graph)
+    quads = list(s.quads(graph)) + [ox.Quad(*triple(g), g)]
+    s.replace_document(graph, quads, source_file=source, content_hash=digest + "-spoilt")
+    return source
+
+
+def year_not_a_number(g):
+    return g, ox.NamedNode(KG + "year"), ox.Literal("two thousand")
+
+
+def test_only_changed_graphs_are_validated_again(store_dir):
+    with Store.open(store_dir) as s:
+        first = api.validate(s)
+        assert first.conforms, first.text[:2000]
+        assert (first.checked, first.reused) == (N_DOCS + OTHER_GRAPHS, 0)
+        again = api.validate(s)
+        assert again.conforms and (again.checked, again.reused) == (0, N_DOCS + OTHER_GRAPHS)
+
+        source = spoil(s, "sichuan_plan_2024.txt", year_not_a_number)
+        changed = api.validate(s)
+        assert (changed.checked, changed.reused) == (1, N_DOCS + OTHER_GRAPHS - 1)
+        assert not changed.conforms and changed.failed == [source]
+        assert "kg:year" in changed.text and source in changed.text
+
+        # the failure is remembered with its graph's fingerprint, not forgotten
+        remembered = api.validate(s)
+        assert remembered.checked == 0 and not remembered.conforms
+        assert remembered.text == changed.text
+        everything = api.validate(s, revalidate=True)
+        assert everything.checked == N_DOCS + OTHER_GRAPHS and everything.failed == [source]
+
+
+def test_a_locality_that_is_no_locality_is_found_in_its_document(store_dir):
+    with Store.open(store_dir) as s:
+        source = spoil(s, "guangdong_dept_2023.txt",
+                       lambda g: (g, ox.NamedNode(KG + "locality"),
+                                  ox.NamedNode("https://w3id.org/fazhi-kg/mechanism/M01")))
+        conforms, text = api.validate(s, source)
+    assert not conforms and "kg:Locality" in text
+
+
+def test_other_shapes_or_ontology_validate_everything_again(store_dir):
+    with Store.open(store_dir) as s:
+        api.validate(s)
+    results = store_dir / RESULTS_FILE
+    data = json.loads(results.read_text(encoding="utf-8"))
+    data["schema"] = "shapes of another day"
+    results.write_text(json.dumps(data), encoding="utf-8")
+    with Store.open(store_dir, read_only=True) as s:
+        assert api.validate(s).checked == N_DOCS + OTHER_GRAPHS
+
+
+def test_cli_says_what_it_validated(store_dir):
+    run = CliRunner().invoke(main, ["validate", "--store", str(store_dir)])
+    assert run.exit_code == 0, run.output
+    assert f"{N_DOCS + OTHER_GRAPHS} graph(s) validated, 0 unchanged" in run.output
+    run = CliRunner().invoke(main, ["validate", "--store", str(store_dir)])
+    assert f"0 graph(s) validated, {N_DOCS + OTHER_GRAPHS} unchanged" in run.output
+    run = CliRunner().invoke(main, ["validate", "--all", "--store", str(store_dir)])
+    assert f"{N_DOCS + OTHER_GRAPHS} graph(s) validated, 0 unchanged" in run.output
