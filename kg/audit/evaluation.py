@@ -191,6 +191,10 @@ def localities_under(code: str) -> set[str]:
     return out
 
 
+# Localities a roll-up's note names (a province has a hundred; each row names those lacking).
+NOTE_NAMES = 12
+
+
 def region_report(loc, chosen, notes, reported, located) -> AuditReport:
     """The report of `loc`: its rows, and notes on what it was rolled up over. The roll-up's
     denominator is the localities with documents (a locality with none can be judged neither
@@ -203,8 +207,10 @@ def region_report(loc, chosen, notes, reported, located) -> AuditReport:
         notes.append(f"no documents: no document of {loc.name} or of any locality under it is in "
                      "the store; nothing is said about its compliance")
     elif sub:
+        named = ", ".join(n for _, n in documented[:NOTE_NAMES]) + \
+            (f" and {len(documented) - NOTE_NAMES} more" if len(documented) > NOTE_NAMES else "")
         notes.append(f"{loc.name}: rolled up over {len(documented)} localities with documents "
-                     f"({', '.join(n for _, n in documented)}); {undocumented} localities (it or under "
+                     f"({named}); {undocumented} localities (it or under "
                      "it) have none and are not counted; a requirement is implemented only where "
                      "all of those with documents report it")
     return AuditReport(loc.name, loc.code, loc.level, KGL + loc.code, chosen, notes,
