@@ -28,6 +28,38 @@ class KgGroup(click.Group):
             failure = click.ClickException(one_line(str(e)))
             failure.exit_code = e.exit_code
             raise failure from None
+        except SyntaxError as e:
+            # a parser's (pyoxigraph's SPARQL or Turtle, rdflib's Turtle), from a file the user
+            # gave or edited: one line with its position, not a traceback
+            raise click.ClickException(one_line(syntax_error_line(e))) from None
+
+
+def syntax_error_line(e: SyntaxError) -> str:
+    """Where a parser stopped and why, on one line: `FILE: … line N column M …: reason`."""
+    if hasattr(e, "_why") and hasattr(e, "lines"):          # rdflib's Turtle parser (BadSyntax)
+        return _ontology_syntax_error() or f"Turtle syntax error: {e._why}"
+    message = str(e.args[0]) if e.args else str(e)
+    return f"{e.filename}: {message}" if e.filename else message
+
+
+def _ontology_syntax_error() -> str | None:
+    """rdflib's Turtle errors name no file and a line that drifts (multi-line literals count
+    twice): the ontology is what kg parses with rdflib, so find the file and the position with
+    pyoxigraph's parser, which gives both."""
+    import pyoxigraph as ox
+
+    from .ontology import ontology_dir
+    try:
+        files = sorted(ontology_dir().glob("*.ttl"))
+    except KgError:
+        return None
+    for path in files:
+        try:
+            for _ in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE):
+                pass
+        except SyntaxError as found:
+            return syntax_error_line(found)
+    return None
 
 
 @click.group(cls=KgGroup, context_settings={"help_option_names": ["-h", "--help"]})

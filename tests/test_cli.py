@@ -240,3 +240,22 @@ def test_the_build_bar_says_when_it_writes_the_store(tmp_path):
     assert r.exit_code == 0, r.output
     assert "writing the store…" in r.stderr
     assert "5 document(s) built" in r.stdout
+
+
+def test_a_turtle_syntax_error_is_one_line_with_its_line(tmp_path):
+    """A broken ontology file (KG_ONTOLOGY): an error line, not a traceback. In a process of its
+    own, as the ontology is read once per process."""
+    import os
+    import subprocess
+    import sys
+    onto = tmp_path / "ontology"
+    shutil.copytree(CORPUS.parent / "ontology", onto)
+    with open(onto / "mechanisms.ttl", "a", encoding="utf-8") as f:
+        f.write('\nkgm:broken skos:prefLabel "没有结束的字符串 .\n')
+    lines = (onto / "mechanisms.ttl").read_text(encoding="utf-8").count("\n")
+    r = subprocess.run([sys.executable, "-m", "kg", "build", str(CORPUS), "--store", str(tmp_path / "s"),
+                        "--no-progress"], env=dict(os.environ, KG_ONTOLOGY=str(onto)),
+                       capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 1
+    [line] = r.stderr.strip().splitlines()
+    assert re.fullmatch(rf"Error: .*mechanisms\.ttl: Parser error between line {lines} column \d+ .*", line), line
