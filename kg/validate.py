@@ -29,14 +29,15 @@ import pyoxigraph as ox
 
 from kg import ontology
 from kg.catalog import graph_of_document
-from kg.namespaces import CATALOG_GRAPH, KG
+from kg.namespaces import CATALOG_GRAPH
 from kg.rdf import ONTOLOGY_GRAPH, PLACES_GRAPH
 
 RESULTS_FILE = "kg-validation.json"
 SHAPES_FILE = "shapes.ttl"
 XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 ONTOLOGY_UNIT = "ontology"
-PARENT_LOCALITY = KG + "parentLocality"
+# IRIs looked up in one query
+LOOKUP_BATCH = 500
 
 
 @dataclass
@@ -156,7 +157,7 @@ def _validate_unit(store, unit: Unit, schema: Schema) -> tuple[bool, str]:
         for t in _graph_triples(store, unit.key):
             own.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)))
     context = rdflib.Graph()
-    for t in _localities_referred(store, own if unit.key != ONTOLOGY_UNIT else schema.ontology):
+    for t in _described_elsewhere(store, own if unit.key != ONTOLOGY_UNIT else schema.ontology):
         context.add(t)
     data = rdflib.graph.ReadOnlyGraphAggregate([own, schema.ontology, context])
     conforms, _, text = shacl(data, shacl_graph=schema.shapes, inference="none",
@@ -164,22 +165,27 @@ def _validate_unit(store, unit: Unit, schema: Schema) -> tuple[bool, str]:
     return bool(conforms), str(text)
 
 
-def _localities_referred(store, graph) -> list[tuple]:
-    """The places graph's statements (as rdflib triples) about the IRIs `graph` refers to but
-    does not describe, and about their parent localities: what sh:class kg:Locality needs to
-    know of a document's locality, which then conforms to its own shape."""
+def _described_elsewhere(store, graph) -> list[tuple]:
+    """What the store's other graphs (the ontology's copies and the catalog aside) state about
+    the IRIs `graph` refers to but does not describe, and so on from those: a document's
+    locality and its parents, which sh:class kg:Locality needs to know; the evidence sentences
+    and documents an audit record cites. As rdflib triples."""
     import rdflib
     described = set(graph.subjects())
     todo = {o for o in graph.objects() if isinstance(o, rdflib.URIRef) and o not in described}
     out: list[tuple] = []
     while todo:
         described |= todo
-        values = " ".join(str(ox.NamedNode(str(iri))) for iri in todo)
-        rows = store.query(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} "
-                           f"GRAPH <{PLACES_GRAPH}> {{ ?s ?p ?o }} }}").terms
-        triples = [(_rdflib(s), _rdflib(p), _rdflib(o)) for s, p, o in rows]
-        out += triples
-        todo = {o for _, p, o in triples if str(p) == PARENT_LOCALITY and o not in described}
+        found: list[tuple] = []
+        todo_list = sorted(todo)
+        for i in range(0, len(todo_list), LOOKUP_BATCH):
+            values = " ".join(str(ox.NamedNode(str(iri))) for iri in todo_list[i:i + LOOKUP_BATCH])
+            found += [(_rdflib(s), _rdflib(p), _rdflib(o)) for s, p, o in store.query(
+                f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                f"FILTER(?g != <{CATALOG_GRAPH}> && !STRSTARTS(STR(?g), \"{ONTOLOGY_GRAPH}\")) }}"
+            ).terms]
+        out += found
+        todo = {o for _, _, o in found if isinstance(o, rdflib.URIRef) and o not in described}
     return out
 
 

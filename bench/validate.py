@@ -1,0 +1,103 @@
+"""`kg validate` at scale (issue 19): `python bench/validate.py --store DIR [--changed 100] [--baseline]`.
+
+DIR is a built store (e.g. `python bench/generate.py 10000 --out G && kg build G --store DIR`). It is
+copied first (validation writes its results file into the store's directory), then, each in a fresh
+`kg` process, with wall time and peak RSS:
+
+  full        `kg validate --all`: every graph
+  unchanged   `kg validate`: the same store again, every result remembered
+  changed     `kg validate` after forgetting the results of --changed documents: what a build that
+              rewrote that many documents costs the next validation (their graphs are validated
+              afresh, as after a real rebuild; the others are reused)
+  baseline    (--baseline) the former whole-store validation: every quad into one rdflib graph and
+              one pySHACL call
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kg.validate import RESULTS_FILE  # noqa: E402
+
+_RSS_WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
+                "print('MAXRSS', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                "sys.exit(r.returncode)")
+
+_BASELINE = """
+import io, sys, rdflib
+from pyshacl import validate
+from kg import ontology
+from kg.store import Store
+data = rdflib.Graph()
+for name in ontology.ONTOLOGY_FILES:
+    if (ontology.ontology_dir() / name).exists():
+        data.parse(ontology.ontology_dir() / name, format="turtle")
+buf = io.BytesIO()
+with Store.open(sys.argv[1], read_only=True) as s:
+    s.export(buf, format="ntriples")
+data.parse(data=buf.getvalue().decode("utf-8"), format="nt")
+shapes = rdflib.Graph().parse(ontology.ontology_dir() / "shapes.ttl", format="turtle")
+conforms, _, _ = validate(data, shacl_graph=shapes, inference="none", allow_warnings=True)
+print("conforms" if conforms else "does not conform")
+"""
+
+
+def measure(argv: list[str]) -> tuple[float, int, str]:
+    """(seconds, peak RSS in MB, output) of running `argv`."""
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *argv], capture_output=True,
+                          text=True, cwd=ROOT)
+    seconds = time.perf_counter() - started
+    rss = re.search(r"MAXRSS (\d+)", done.stderr)
+    out = (done.stdout + done.stderr).strip().splitlines()
+    return seconds, int(rss.group(1)) // 1024 if rss else -1, out[-1] if out else ""
+
+
+def forget(store: Path, how_many: int) -> int:
+    """Drop the remembered results of `how_many` document graphs; how many were dropped."""
+    path = store / RESULTS_FILE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    documents = [k for k in data["units"] if k.startswith("https://w3id.org/fazhi-kg/doc/")]
+    for key in documents[:how_many]:
+        del data["units"][key]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return min(how_many, len(documents))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--store", required=True, type=Path)
+    ap.add_argument("--changed", type=int, default=100)
+    ap.add_argument("--baseline", action="store_true")
+    args = ap.parse_args()
+    kg = [sys.executable, "-m", "kg"]
+    with tempfile.TemporaryDirectory(prefix="kg-validate-bench-") as tmp:
+        store = Path(tmp) / "store"
+        shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("LOCK", RESULTS_FILE))
+        stats = subprocess.run(kg + ["stats", "--store", str(store)], capture_output=True,
+                               text=True, cwd=ROOT).stdout
+        print(" ".join(stats.split()))
+        rows = [("full (--all)", *measure(kg + ["validate", "--all", "--store", str(store)])),
+                ("unchanged", *measure(kg + ["validate", "--store", str(store)]))]
+        n = forget(store, args.changed)
+        rows.append((f"{n} changed", *measure(kg + ["validate", "--store", str(store)])))
+        if args.baseline:
+            rows.append(("baseline (whole store)",
+                         *measure([sys.executable, "-c", _BASELINE, str(store)])))
+    print(f"{'validation':<24}{'seconds':>9}{'peak MB':>9}  output")
+    for name, seconds, rss, out in rows:
+        print(f"{name:<24}{seconds:>9.1f}{rss:>9}  {out[:110]}")
+
+
+if __name__ == "__main__":
+    main()
