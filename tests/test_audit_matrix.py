@@ -157,7 +157,7 @@ def test_chromium_draws_the_first_rows_grouped_by_province(page_file, reports, t
 def test_filter_by_a_script_call_and_by_the_fragment(page_file, tmp_path):
     page = page_file.read_text(encoding="utf-8")
     called = tmp_path / "called.html"
-    called.write_text(page.replace("</body>", '<script>kgMatrix.filter("乳山")</script></body>'), encoding="utf-8")
+    called.write_text(with_script(page, 'kgMatrix.filter("乳山")'), encoding="utf-8")
     dom = dump_dom(called.as_uri(), tmp_path)
     assert drawn(dom) == ["371083"] and ready(dom)["rows"] == "1"
     assert drawn(dump_dom(page_file.as_uri() + "#q=%E7%A6%8F%E6%B8%85", tmp_path)) == ["350181"]   # 福清
@@ -178,9 +178,27 @@ def test_status_filter_and_sort_missing_first(tmp_path):
     assert len(codes) == 30 and ranks == sorted(ranks)
 
 
+def with_script(page: str, script: str) -> str:
+    """The page with `script` run after its own (as a reader's clicks would be)."""
+    return page.replace("</body>", f"<script>{script}</script></body>")
+
+
 @needs_chromium
 def test_rows_are_drawn_a_page_at_a_time(tmp_path):
     page = tmp_path / "big.html"
-    page.write_text(mp.matrix_page(fake_reports(1000)), encoding="utf-8")
+    text = mp.matrix_page(fake_reports(1000))
+    page.write_text(text, encoding="utf-8")
     dom = dump_dom(page.as_uri() + "#flat=1", tmp_path)
     assert len(drawn(dom)) == mp.PAGE_ROWS and ready(dom)["rows"] == "1000"
+    page.write_text(with_script(text, 'document.getElementById("more").click()'), encoding="utf-8")
+    assert len(drawn(dump_dom(page.as_uri() + "#flat=1", tmp_path))) == 2 * mp.PAGE_ROWS
+
+
+@needs_chromium
+def test_a_province_folds(page_file, reports, tmp_path):
+    folded = tmp_path / "folded.html"
+    click = """document.querySelector('tr.grp[data-group="山东省"]').click()"""
+    folded.write_text(with_script(page_file.read_text(encoding="utf-8"), click), encoding="utf-8")
+    dom = dump_dom(folded.as_uri(), tmp_path)
+    assert sorted(drawn(dom)) == sorted(rep.code for rep in reports if not rep.code.startswith("37"))
+    assert 'data-group="山东省"><th class="rn"><button class="tog" aria-expanded="false">' in dom
