@@ -3,7 +3,8 @@
 Validating the whole store in one pySHACL call read every quad into one rdflib graph: 193 s and
 1.9 GB at 1,000 documents, all of it again after any change. Here each unit is validated on its
 own, with the ontology (loaded once; sh:class checks look up rdf:type and rdfs:subClassOf in the
-data graph) and the rdf:type of the division-table localities the unit refers to:
+data graph) and what the other graphs state about the IRIs it refers to, followed on (a
+document's locality and its parents in the places graph; the sentences an audit record cites):
 
   - each document graph, known by its content hash in the catalog;
   - the places graph, the ontology files, and every other graph (audit records), known by a
@@ -12,10 +13,11 @@ data graph) and the rdf:type of the division-table localities the unit refers to
 The result of each unit is remembered with that fingerprint in a side file in the store's
 directory (`RESULTS_FILE`), with a fingerprint of the shapes, ontology and pySHACL version: the
 next validation checks again only the units whose fingerprint changed (`revalidate=True`: all).
-pySHACL's cost follows the triples it is given (~0.07 ms a triple, ~35 ms a document), so a full
-validation still costs about that per document; an unchanged store costs the reading of the
-catalog. A shape relating nodes of two documents would not be seen; ours relate each node to its
-own document, the ontology and the division table.
+pySHACL's cost follows the triples it is given (~0.07 ms a triple, ~35-50 ms a document), so a
+full validation still costs that per document (bench/validate.py); an unchanged store costs the
+reading of the catalog. A node described in two graphs is checked in each with what that one
+says (a maxCount over both together would not be seen); the project's graphs describe each node
+in one.
 """
 from __future__ import annotations
 
