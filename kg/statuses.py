@@ -94,6 +94,7 @@ def audit_statuses() -> tuple[Status, ...]:
     return scheme("AuditStatusScheme")
 
 
+@lru_cache(maxsize=1)
 def reported() -> tuple[str, ...]:
     """The statuses that count as a region's report, the first found being a row's status: an
     audit row's that a text states (not NOT_REPORTED, PARTLY or NO_DOCUMENTS, which the audit
@@ -102,6 +103,7 @@ def reported() -> tuple[str, ...]:
     return tuple(s.notation for s in audit_statuses() if s.notation in said)
 
 
+@lru_cache(maxsize=1)
 def missing_first() -> tuple[str, ...]:
     """An audit row's statuses in the order reports list them: what is missing first, then what
     is partly there, then what is done (the reverse of kg:displayOrder)."""
