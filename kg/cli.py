@@ -10,7 +10,8 @@ import click
 
 from . import api
 from .errors import KgError, one_line
-from .formats import FORMATS as TABULAR, GRAPH_RESULT_FORMATS, RDF_FORMATS, format_record
+from .formats import (FORMATS as TABULAR, GRAPH_RESULT_FORMATS, RDF_FORMATS, format_query_list,
+                      format_record)
 from .server.config import Config as ServeConfig
 
 
@@ -301,7 +302,7 @@ def query(query, expression, params, fmt, output, list_, all_, store_path, endpo
     """
     from . import query as q
     if list_:
-        _emit(_query_list(q.list_queries(internal=all_), fmt), output)
+        _emit(format_query_list(q.list_queries(internal=all_), fmt), output)
         return
     if bool(query) == bool(expression):
         _fail("give a query NAME or FILE.rq, or -e 'SPARQL' (one of them)")
@@ -319,23 +320,6 @@ def query(query, expression, params, fmt, output, list_, all_, store_path, endpo
         except (FileNotFoundError, LookupError) as e:
             _fail(str(e))
         _emit(q.format_result(result, fmt), output)
-
-
-def _query_list(queries, fmt: str) -> str:
-    """The named queries with their parameters: lines for a terminal, or rows in `fmt`."""
-    if fmt != "table":
-        from .formats import format_rows
-        return format_rows(
-            ["name", "title", "params"],
-            [[nq.name, nq.title, " ".join(f"{p.name}{'' if p.required else '?'}" for p in nq.params)]
-             for nq in queries], fmt if fmt in TABULAR else "json")
-    lines = []
-    for nq in queries:
-        lines.append(f"{nq.name:<28} {nq.title}")
-        for p in nq.params:
-            need = f" (default: {p.default})" if p.default else "" if not p.required else " (required)"
-            lines.append(f"{'':<28}   --param {p.name}=…  {p.description}{need}")
-    return "\n".join(lines) + "\n"
 
 
 @main.command()

@@ -173,6 +173,23 @@ def _cell(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def format_query_list(queries, fmt: str) -> str:
+    """Named queries (kg.query.NamedQuery) with their parameters: lines for a terminal, or
+    rows in `fmt` (a parameter that may be left out is marked `?`)."""
+    if fmt != "table":
+        return format_rows(
+            ["name", "title", "params"],
+            [[nq.name, nq.title, " ".join(f"{p.name}{'' if p.required else '?'}" for p in nq.params)]
+             for nq in queries], fmt if fmt in FORMATS else "json")
+    lines = []
+    for nq in queries:
+        lines.append(f"{nq.name:<28} {nq.title}")
+        for p in nq.params:
+            need = f" (default: {p.default})" if p.default else "" if not p.required else " (required)"
+            lines.append(f"{'':<28}   --param {p.name}=…  {p.description}{need}")
+    return "\n".join(lines) + "\n"
+
+
 def rdf_format(name: str) -> str:
     """The RDF syntax a format name stands for (`ttl` → turtle …); QueryError for an unknown one."""
     try:
