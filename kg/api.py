@@ -160,12 +160,12 @@ def stats(store, triples: bool = True) -> dict:
     return out
 
 
-def validate(store, document: str | None = None, *, revalidate: bool = False):
+def validate(store, document: str | None = None, *, revalidate: bool = False, workers: int = 1):
     """SHACL-validate the store's graphs (or one document's) with ontology/shapes.ttl, only those
-    changed since the last validation unless `revalidate` (kg.validate). Returns a
-    kg.validate.Validation, which unpacks as (conforms, report_text)."""
+    changed since the last validation unless `revalidate`, pySHACL in `workers` processes
+    (kg.validate). Returns a kg.validate.Validation, which unpacks as (conforms, report_text)."""
     from . import validate as _validate
-    return _validate.validate(store, document, revalidate=revalidate)
+    return _validate.validate(store, document, revalidate=revalidate, workers=workers)
 
 
 def remove(store, document: str) -> bool:
