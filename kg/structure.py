@@ -202,7 +202,9 @@ _FULL_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*(?:年\s*(?P<m>\d{1,2})\s*月(?
                         r"|[-./](?P<m2>\d{1,2})[-./]\d{1,2})")
 # A requirement document's own number: on a line of its own, or in the header (发文字号).
 # (a page may garble it: 献政字〔201722)
-_OWN_NUMBER = re.compile(r"(?m)^[ \t|｜]*(?:发文字号[ \t|｜:：]*)?[\u4e00-\u9fff]{1,10}\s*[〔\[［(（](?P<y>(?:19|20)\d\d)"
+# A line that cites another's number (根据省政府办〔2019〕5号…) is not it.
+_OWN_NUMBER = re.compile(r"(?m)^[ \t|｜]*(?:发文字号[ \t|｜:：]*)?(?!根据|按照|依据|依照|对照|参照)"
+                         r"[\u4e00-\u9fff]{0,9}[发办函字令文呈报规通告]\s*[〔\[［(（](?P<y>(?:19|20)\d\d)"
                          r"(?:[〕\]］)）]\s*\d+\s*号|\d{1,4}(?!\d))")
 # A date on a line of its own: the signature of a notice or report.
 _DATE_LINE = re.compile(r"(?m)^[ \t]*(?P<y>(?:19|20)\d\d)\s*(?:年\s*(?P<m>\d{1,2})\s*月(?:\s*\d{1,2}\s*日)?"
@@ -243,11 +245,10 @@ def find_year(title: str | None, body: str, header: dict, doctype: str, text: st
         m = _OPENING_YEAR.search(masked[:1500])
         if m:
             return int(m.group("y") or m.group("z"))
-        # signed (2025年2月) or published: the year before, when in the first half
-        tail_dates = list(_FULL_DATE.finditer(body[-200:]))
-        head_dates = [d for d in _FULL_DATE.finditer(body[:200])
-                      if re.fullmatch(r"\s*", body[max(0, body.rfind("\n", 0, d.start()) + 1):d.start()])]
-        for m in (tail_dates[-1] if tail_dates else None, head_dates[0] if head_dates else None,
+        # signed (2025年2月, a line of its own) or published: the year before, when in the
+        # first half of a year
+        tail_dates = list(_DATE_LINE.finditer(body[-200:]))
+        for m in (tail_dates[-1] if tail_dates else None, _DATE_LINE.search(body[:300]),
                   _header_date(header)):
             if m:
                 return _date_year(m, True)

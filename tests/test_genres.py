@@ -113,6 +113,12 @@ def test_title_freed_of_what_a_portal_glues_to_it(tmp_path):
     assert (doc.doctype, doc.year) == ("notice", 2023)
 
 
+def test_a_cited_number_does_not_date_a_notice(tmp_path):
+    doc = run(tmp_path, "各乡镇人民政府，县直各单位：\n根据市政府办〔2019〕5号文件精神，现就有关事项通知如下：\n"
+                        "一、各单位要全面推行行政执法公示制度。\n某县人民政府办公室\n2021年3月2日\n")
+    assert (doc.doctype, doc.year) == ("notice", 2021)
+
+
 def test_notice_deadline_is_not_its_year(tmp_path):
     doc = run(tmp_path, "各乡(镇)人民政府，县人民政府有关部门：\n经县政府研究决定，赋予各乡(镇)23项权限。"
                         "相关工作务必于2020年2月29日前完成。\n2019年12月6日\n")
