@@ -109,6 +109,16 @@ def fake_reports(n: int, n_columns: int = 44) -> list:
     return out
 
 
+def test_a_title_that_closes_the_script_stays_in_the_blob():
+    reps = fake_reports(3, 4)
+    title = '</script><script>document.title="pwned"</script><!-- 通知'
+    for rep in reps:
+        rep.sets = [SimpleNamespace(iri="urn:baseline", title=title, document=None)]
+    page = mp.matrix_page(reps)
+    assert blob(page)["sets"] == [title]
+    assert page.count("<script") == 2       # the blob and the page's own
+
+
 def test_size_bounded(page_file, reports):
     """The page grows by its cells, not by evidence: ~1 byte a cell and ~100 a region."""
     size = len(page_file.read_bytes())

@@ -114,9 +114,9 @@ def matrix_data(reports, link: str | None = None) -> dict:
 
 def data_json(data: dict) -> str:
     """The blob as the text of a <script type="application/json">: compact, and nothing in it can
-    close the element."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("</", "<\\/").replace("<!--", "<\\!--")
+    close the element or open a comment (a "<" only occurs inside JSON strings, where \\u003c is
+    the same character)."""
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
 def page_css() -> str:
