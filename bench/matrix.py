@@ -8,7 +8,8 @@ On a built store (e.g. 10,000 generated documents: bench/generate.py, then kg bu
    its script had drawn the first rows and attached its handlers (`data-ready`, the page is
    interactive) and the frame after (`data-painted`), read from --dump-dom; and the wall seconds
    of the browser process, against the same for an empty page (the browser's own start-up);
-4. with --screenshot PNG: a screenshot of the first view (--window-size).
+4. a text filter, a sort and a status filter over every region, timed by the page's clock;
+5. with --screenshot PNG: a screenshot of the first view (--window-size).
 
 Prints the figures and writes bench/out/matrix-<time>.json.
 """
@@ -60,6 +61,24 @@ def page_clock(dom: str) -> dict:
     return {k: int(v) for k, v in re.findall(r'data-(ready|painted|rows)="(\d+)"', tag.group(0) if tag else "")}
 
 
+# a reader's first actions, each timed by the page's clock: a filter, a sort, a status filter
+ACTIONS = """<script>(function () {
+  function timed(name, f) { var t = performance.now(); f();
+    document.documentElement.setAttribute("data-" + name, String(Math.round(performance.now() - t))); }
+  timed("filter", function () { kgMatrix.set({q: "县"}); });
+  timed("sort", function () { kgMatrix.set({q: "", sort: 0, dir: 1}); });
+  timed("status", function () { kgMatrix.set({st: "none", within: 0}); });
+})();</script>"""
+
+
+def actions(page: Path, work: Path) -> dict:
+    """ms of a text filter, a sort and a status filter over every region, the page's clock."""
+    acting = work / "actions.html"
+    acting.write_text(page.read_text(encoding="utf-8").replace("</body>", ACTIONS + "</body>"), encoding="utf-8")
+    tag = re.search(r"<html[^>]*>", browser(work / "acts", "--dump-dom", acting.as_uri())[1])
+    return {f"{k}_ms": int(v) for k, v in re.findall(r'data-(filter|sort|status)="(\d+)"', tag.group(0) if tag else "")}
+
+
 def in_browser(page: Path, runs: int, work: Path) -> dict:
     blank = work / "blank.html"
     blank.write_text("<!DOCTYPE html><title>blank</title>", encoding="utf-8")
@@ -93,7 +112,7 @@ def main(argv=None) -> int:
         page = Path(args.page) if args.page else work / "audit.html"
         audit_s = audit_page(args.store, page)
         figures = {"store": args.store, "page_bytes": page.stat().st_size, "audit_s": round(audit_s, 2),
-                   **in_browser(page, args.runs, work)}
+                   **in_browser(page, args.runs, work), **actions(page, work)}
         if args.screenshot:
             browser(work / "shot", f"--window-size={args.window_size}", "--hide-scrollbars", timeout_arg(),
                     f"--screenshot={Path(args.screenshot).resolve()}", page.as_uri())
@@ -102,6 +121,8 @@ def main(argv=None) -> int:
     print(f"Chromium: interactive (first {figures['rows_drawn']} region rows drawn, handlers on) at {figures['ready_ms']} ms "
           f"after navigation start, painted at {figures['painted_ms']} ms; browser process {figures['browser_s']} s "
           f"(an empty page: {figures['blank_browser_s']} s); median of {figures['runs']}")
+    print("a filter, a sort, a status filter over every region: "
+          + ", ".join(f"{figures.get(k + '_ms', '?')} ms" for k in ("filter", "sort", "status")))
     OUT.mkdir(parents=True, exist_ok=True)
     out = OUT / f"matrix-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.write_text(json.dumps(figures, indent=1), encoding="utf-8")
