@@ -81,30 +81,27 @@ class Schema:
         self.fingerprint = digest.hexdigest()
 
 
-def validate(store, document: str | None = None, *, revalidate: bool = False) -> Validation:
+def validate(store, document: str | None = None, *, revalidate: bool = False,
+             workers: int = 1) -> Validation:
     """Validate the store's graphs (or one document's) that changed since the last validation
-    (every one with `revalidate`), reusing the remembered results of the others."""
+    (every one with `revalidate`), reusing the remembered results of the others. `workers`:
+    processes running pySHACL (this one reads the store and hands them the graphs)."""
     schema = Schema()
     units = _document_units(store, document) if document else _units(store, schema)
     results_path = _results_path(store)
     remembered = _read_results(results_path, schema.fingerprint)
-    out = Validation()
+    todo = [u for u in units if revalidate or remembered.get(u.key, {}).get("fingerprint")
+            != u.fingerprint]
+    fresh = dict(_checked(store, todo, schema, workers))
+    out = Validation(checked=len(todo), reused=len(units) - len(todo))
     results = dict(remembered) if document else {}
     for unit in units:
-        known = remembered.get(unit.key)
-        if not revalidate and known and known.get("fingerprint") == unit.fingerprint:
-            out.reused += 1
-            result = known
-        else:
-            out.checked += 1
-            conforms, text = _validate_unit(store, unit, schema)
-            result = {"fingerprint": unit.fingerprint, "conforms": conforms, "text": text}
-        results[unit.key] = result
+        result = results[unit.key] = fresh.get(unit.key) or remembered[unit.key]
         if not result["conforms"]:
             out.conforms = False
             out.failed.append(unit.name)
             out.text += f"── {unit.name}\n{result['text'].rstrip()}\n"
-    if out.checked or len(results) != len(remembered):
+    if todo or len(results) != len(remembered):
         _write_results(results_path, schema.fingerprint, results)
     return out
 
@@ -149,45 +146,86 @@ def _graph_triples(store, graph: str) -> list:
     return store.graph_triples(graph)
 
 
-# ---------------------------------------------------------------------- validating one unit
+# ---------------------------------------------------------------------- validating the units
 
-def _validate_unit(store, unit: Unit, schema: Schema) -> tuple[bool, str]:
+# Set in worker processes (forked with it, or made by `_start_worker`).
+_WORKER_SCHEMA: Schema | None = None
+
+
+def _checked(store, units: list[Unit], schema: Schema, workers: int):
+    """(unit key, result) of each unit, validated here or by `workers` processes."""
+    jobs = (_job(store, unit, schema) for unit in units)
+    if workers <= 1 or len(units) <= 1:
+        for job in jobs:
+            yield _check(job, schema)
+        return
+    import multiprocessing as mp
+    global _WORKER_SCHEMA
+    method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
+    _WORKER_SCHEMA = schema if method == "fork" else None
+    with mp.get_context(method).Pool(min(workers, len(units)), initializer=_start_worker) as pool:
+        yield from pool.imap(_check, jobs, chunksize=4)
+
+
+def _start_worker() -> None:
+    global _WORKER_SCHEMA
+    if _WORKER_SCHEMA is None:
+        _WORKER_SCHEMA = Schema()
+
+
+def _job(store, unit: Unit, schema: Schema) -> tuple[str, str, bytes, bytes]:
+    """(key, fingerprint, the unit's triples, what other graphs say of what it refers to), as
+    N-Triples: read from the store by this process, parsed in Rust by the one validating."""
+    if unit.key == ONTOLOGY_UNIT:
+        from rdflib import URIRef
+        own: list = []
+        subjects = {ox.NamedNode(x) for x in schema.ontology.subjects() if isinstance(x, URIRef)}
+        objects = {ox.NamedNode(x) for x in schema.ontology.objects() if isinstance(x, URIRef)}
+    else:
+        own = [ox.Triple(q.subject, q.predicate, q.object) for q in _graph_triples(store, unit.key)]
+        subjects = {t.subject for t in own}
+        objects = {t.object for t in own if isinstance(t.object, ox.NamedNode)}
+    context = _described_elsewhere(store, subjects, objects)
+    return (unit.key, unit.fingerprint, ox.serialize(own, format=ox.RdfFormat.N_TRIPLES),
+            ox.serialize(context, format=ox.RdfFormat.N_TRIPLES))
+
+
+def _check(job, schema: Schema | None = None) -> tuple[str, dict]:
+    """pySHACL on one unit, with the ontology and its context."""
     import rdflib
     from pyshacl import validate as shacl
-    own = rdflib.Graph()
-    if unit.key != ONTOLOGY_UNIT:
-        for t in _graph_triples(store, unit.key):
-            own.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)))
-    context = rdflib.Graph()
-    for t in _described_elsewhere(store, own if unit.key != ONTOLOGY_UNIT else schema.ontology):
-        context.add(t)
-    data = rdflib.graph.ReadOnlyGraphAggregate([own, schema.ontology, context])
-    conforms, _, text = shacl(data, shacl_graph=schema.shapes, inference="none",
-                              allow_warnings=True)
-    return bool(conforms), str(text)
+    schema = schema or _WORKER_SCHEMA
+    key, fingerprint, own_nt, context_nt = job
+    graphs = [rdflib.Graph(), schema.ontology, rdflib.Graph()]
+    for graph, data in ((graphs[0], own_nt), (graphs[2], context_nt)):
+        for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+            graph.add((_rdflib(t.subject), _rdflib(t.predicate), _rdflib(t.object)))
+    conforms, _, text = shacl(rdflib.graph.ReadOnlyGraphAggregate(graphs),
+                              shacl_graph=schema.shapes, inference="none", allow_warnings=True)
+    return key, {"fingerprint": fingerprint, "conforms": bool(conforms), "text": str(text)}
 
 
-def _described_elsewhere(store, graph) -> list[tuple]:
+def _described_elsewhere(store, subjects: set, objects: set) -> list:
     """What the store's other graphs (the ontology's copies and the catalog aside) state about
-    the IRIs `graph` refers to but does not describe, and so on from those: a document's
+    the IRIs `objects` that are not among `subjects`, and so on from those: a document's
     locality and its parents, which sh:class kg:Locality needs to know; the evidence sentences
-    and documents an audit record cites. As rdflib triples."""
-    import rdflib
-    described = set(graph.subjects())
-    todo = {o for o in graph.objects() if isinstance(o, rdflib.URIRef) and o not in described}
-    out: list[tuple] = []
+    and documents an audit record cites. As pyoxigraph triples."""
+    described = set(subjects)
+    todo = {o for o in objects if o not in described}
+    out: list = []
     while todo:
         described |= todo
-        found: list[tuple] = []
-        todo_list = sorted(todo)
+        found: list = []
+        todo_list = sorted(todo, key=str)
         for i in range(0, len(todo_list), LOOKUP_BATCH):
-            values = " ".join(str(ox.NamedNode(str(iri))) for iri in todo_list[i:i + LOOKUP_BATCH])
-            found += [(_rdflib(s), _rdflib(p), _rdflib(o)) for s, p, o in store.query(
+            values = " ".join(str(iri) for iri in todo_list[i:i + LOOKUP_BATCH])
+            found += [ox.Triple(*row) for row in store.query(
                 f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
                 f"FILTER(?g != <{CATALOG_GRAPH}> && !STRSTARTS(STR(?g), \"{ONTOLOGY_GRAPH}\")) }}"
             ).terms]
         out += found
-        todo = {o for _, _, o in found if isinstance(o, rdflib.URIRef) and o not in described}
+        todo = {t.object for t in found if isinstance(t.object, ox.NamedNode)
+                and t.object not in described}
     return out
 
 

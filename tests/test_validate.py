@@ -63,6 +63,9 @@ def test_only_changed_graphs_are_validated_again(store_dir):
         assert remembered.text == changed.text
         everything = api.validate(s, revalidate=True)
         assert everything.checked == N_DOCS + OTHER_GRAPHS and everything.failed == [source]
+        in_two = api.validate(s, revalidate=True, workers=2)
+        assert (in_two.checked, in_two.failed, in_two.text) == (everything.checked, [source],
+                                                               everything.text)
 
 
 def test_a_locality_that_is_no_locality_is_found_in_its_document(store_dir):
