@@ -4,7 +4,7 @@ DIR is a built store (e.g. `python bench/generate.py 10000 --out G && kg build G
 copied first (validation writes its results file into the store's directory), then, each in a fresh
 `kg` process, with wall time and peak RSS:
 
-  full        `kg validate --all`: every graph
+  full        `kg validate --all`: every graph (and with --workers N, in N processes)
   unchanged   `kg validate`: the same store again, every result remembered
   changed     `kg validate` after forgetting the results of --changed documents: what a build that
               rewrote that many documents costs the next validation (their graphs are validated
@@ -79,6 +79,7 @@ def main() -> None:
     ap.add_argument("--store", required=True, type=Path)
     ap.add_argument("--changed", type=int, default=100)
     ap.add_argument("--baseline", action="store_true")
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
     kg = [sys.executable, "-m", "kg"]
     with tempfile.TemporaryDirectory(prefix="kg-validate-bench-") as tmp:
@@ -89,6 +90,9 @@ def main() -> None:
         print(" ".join(stats.split()))
         rows = [("full (--all)", *measure(kg + ["validate", "--all", "--store", str(store)])),
                 ("unchanged", *measure(kg + ["validate", "--store", str(store)]))]
+        if args.workers > 1:
+            rows.append((f"full, {args.workers} workers", *measure(
+                kg + ["validate", "--all", "--workers", str(args.workers), "--store", str(store)])))
         n = forget(store, args.changed)
         rows.append((f"{n} changed", *measure(kg + ["validate", "--store", str(store)])))
         if args.baseline:
