@@ -31,6 +31,8 @@ def iter_documents(paths):
             yield pipeline.process_file(path)
         except read.ReadError as e:
             yield Failure(str(path), e.reason)
+        except SyntaxError:
+            raise   # the ontology's Turtle, read with the first file: every file would fail alike
         except Exception as e:  # a bug on one file must not lose the batch; say which file
             yield Failure(str(path), f"internal error: {type(e).__name__}: {e}")
 

@@ -253,9 +253,11 @@ def test_a_turtle_syntax_error_is_one_line_with_its_line(tmp_path):
     with open(onto / "mechanisms.ttl", "a", encoding="utf-8") as f:
         f.write('\nkgm:broken skos:prefLabel "没有结束的字符串 .\n')
     lines = (onto / "mechanisms.ttl").read_text(encoding="utf-8").count("\n")
-    r = subprocess.run([sys.executable, "-m", "kg", "build", str(CORPUS), "--store", str(tmp_path / "s"),
-                        "--no-progress"], env=dict(os.environ, KG_ONTOLOGY=str(onto)),
-                       capture_output=True, text=True, cwd=tmp_path)
-    assert r.returncode == 1
-    [line] = r.stderr.strip().splitlines()
-    assert re.fullmatch(rf"Error: .*mechanisms\.ttl: Parser error between line {lines} column \d+ .*", line), line
+    for command in (["build", str(CORPUS), "--store", str(tmp_path / "s"), "--no-progress"],
+                    ["extract", str(next(CORPUS.glob("000_*.txt")))]):
+        r = subprocess.run([sys.executable, "-m", "kg", *command], env=dict(os.environ, KG_ONTOLOGY=str(onto)),
+                           capture_output=True, text=True, cwd=tmp_path)
+        assert r.returncode == 1
+        [line] = r.stderr.strip().splitlines()
+        assert re.fullmatch(rf"Error: .*mechanisms\.ttl: Parser error between line {lines} column \d+ .*",
+                            line), line
