@@ -8,6 +8,7 @@ graph and lists the named queries.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def installed(tmp_path_factory):
     work = tmp_path_factory.mktemp("install")
     wheels = work / "wheels"
+    # setuptools' scratch folder keeps modules that have since become packages: start clean
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "-w", str(wheels), str(ROOT)], check=True, capture_output=True, cwd=work)
     venv = work / "venv"
@@ -46,7 +49,8 @@ def test_the_wheel_carries_the_data(installed):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("kg/ontology_files/mechanisms.ttl", "kg/ontology_files/shapes.ttl",
                    "kg/query_files/matrix.rq", "kg/data/divisions.tsv.gz",
-                   "kg/server/templates/base.html", "kg/server/static/yasgui/yasgui.min.js"):
+                   "kg/server/templates/base.html", "kg/server/static/yasgui/yasgui.min.js",
+                   "kg/audit/static/matrix.js", "kg/viz/static/graph.js"):
         assert needed in names, needed
 
 
