@@ -59,7 +59,7 @@ def measure(argv: list[str]) -> tuple[float, int, str]:
                           text=True, cwd=ROOT)
     seconds = time.perf_counter() - started
     rss = re.search(r"MAXRSS (\d+)", done.stderr)
-    out = (done.stdout + done.stderr).strip().splitlines()
+    out = (done.stdout.strip() or done.stderr.strip()).splitlines()
     return seconds, int(rss.group(1)) // 1024 if rss else -1, out[-1] if out else ""
 
 
