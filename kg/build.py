@@ -3,7 +3,9 @@
 A document is skipped when its file's bytes hash as in the catalog, so a rebuild of an
 unchanged corpus reads each file once and writes nothing. A file that fails is reported
 with its reason and the build goes on; a document's graph is written in one transaction,
-so a build that dies midway leaves every document either as it was or as it is now.
+so a build that dies midway leaves every document either as it was or as it is now. A full
+disk stops the build at once (every later write would fail too), and its report counts the
+documents the catalog then holds: those were committed, and the next build finds them unchanged.
 """
 from __future__ import annotations
 
