@@ -9,6 +9,7 @@ import io
 import json
 
 from .. import statuses
+from ..formats import text_table
 from .matrix_page import matrix_page
 from .requirements import BASELINE, BASELINE_KEY, AuditError, title_or
 
@@ -62,11 +63,12 @@ def format_table(report) -> str:
              + "; ".join(set_display(s) for s in report.sets),
              f"summary: {summary_text(report)}"]
     lines += report.notes
-    width = max(len(s.label) for s in statuses.audit_statuses()) + 1
-    for r in report.rows:
-        ev = f"{len(r.evidence)}  {snippet(r.evidence[0]['sentence'])}" if r.evidence else "0"
-        lines.append(f"{r.notation:<5} {snippet(r.label, 18):<20} {set_name(report, r.set):<26} "
-                     f"{statuses.get(r.status).label:<{width}} {ev}")
+    # aligned by display width: Chinese labels take two columns a character
+    rows = [(r.notation, snippet(r.label, 18), set_name(report, r.set), statuses.get(r.status).label,
+             len(r.evidence), snippet(r.evidence[0]["sentence"]) if r.evidence else "")
+            for r in report.rows]
+    lines.append(text_table(["", "mechanism", "requirement set", "status", "sentences", "first evidence"],
+                            rows).rstrip("\n"))
     if report.rolled_up:
         lines.append(f"by locality (of the {report.documented} with documents):")
         lines += [f"  {r.notation:<5} {localities_text(r)}" for r in report.rows]
