@@ -7,6 +7,9 @@ Data flows one way, one module a step:
     edges) → quotes: quote() (the evidence texts of what is drawn) → positions: layout()
     (precomputed positions) → page: render() (pyvis page, made offline, with legend, search and
     status filter; its stylesheet and script are static/graph.css and static/graph.js).
+The default view (bipartite: bipartite()) keeps of the selection the localities and the
+mechanisms they implement, one edge a pair, laid out by bipartite_layout(); --view full draws
+the selection itself.
 
 Colours and shapes are in palette; tooltips in tips; every text from a document is escaped by
 text.escape() before it enters one.
@@ -16,18 +19,22 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from .bipartite import AGGREGATE_ABOVE, bipartite
 from .errors import VizError
 from .graph import build_graph
 from .nodes import LEVEL_TEXT, doc_id, kind_id, loc_id, mech_id, org_id
 from .page import check_offline, network, render
 from .palette import EDGE_TYPES, NODE_TYPES, STATUS_COLOR, STATUSES, STRUCTURAL_COLOR
-from .positions import SMALL_GRAPH, layout, radial_layout
+from .positions import SMALL_GRAPH, bipartite_layout, layout, radial_layout
 from .quotes import quote
 from .selection import (DEFAULT_MAX_EDGES, DEFAULT_MAX_NODES, STRUCTURAL, cap_edges, resolve_mechanism,
                         resolve_region, select)
 from .text import MAX_QUOTES, QUOTE_CHARS
 
+VIEWS = ("bipartite", "full")
+
 __all__ = [
+    "VIEWS", "AGGREGATE_ABOVE", "bipartite", "bipartite_layout",
     "VizError", "VizResult", "visualize", "write", "build_graph", "select", "cap_edges", "quote", "layout",
     "radial_layout", "network", "render", "check_offline", "resolve_region", "resolve_mechanism",
     "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES", "MAX_QUOTES", "QUOTE_CHARS", "SMALL_GRAPH", "STRUCTURAL",
@@ -54,7 +61,7 @@ def write(G, out, title: str = "法治图谱", left_out: int = 0) -> VizResult:
     """Lay out G, render it and write the page to `out`; returns what was written, with timings.
     left_out: how many edges were not drawn (said on the page)."""
     t0 = time.perf_counter()
-    pos = layout(G)
+    pos = bipartite_layout(G) if G.graph.get("view") == "bipartite" else layout(G)
     t1 = time.perf_counter()
     page = render(G, pos, title, left_out)
     with open(out, "w", encoding="utf-8") as f:
@@ -65,15 +72,21 @@ def write(G, out, title: str = "法治图谱", left_out: int = 0) -> VizResult:
 
 
 def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DEFAULT_MAX_NODES,
-              max_edges=DEFAULT_MAX_EDGES) -> VizResult:
-    """Query the store, filter, lay out and write the page (at most max_edges edges drawn)."""
+              max_edges=DEFAULT_MAX_EDGES, view: str = "bipartite") -> VizResult:
+    """Query the store, filter, lay out and write the page (at most max_edges edges drawn).
+
+    view: "bipartite" (the default: localities and the mechanisms they implement, localities
+    grouped above AGGREGATE_ABOVE nodes) or "full" (documents, organizations, roles too; max_nodes
+    keeps the highest-degree nodes)."""
+    if view not in VIEWS:
+        raise VizError(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     rid = resolve_region(region) if region else None
     t0 = time.perf_counter()
     G = build_graph(store, rid, quote_all=False)
     t1 = time.perf_counter()
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
     try:
-        H = select(G, rid, mechs, status, max_nodes)
+        H = select(G, rid, mechs, status, max_nodes if view == "full" else None)
     except VizError:
         if region and rid not in G:
             raise VizError(f"no document of {region} ({rid.split(':', 1)[1]}) or of any locality under it "
@@ -81,6 +94,8 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
         raise
     what = [f for f in (region, mechanism, status) if f]
     title = "法治图谱" + (" — " + " · ".join(what) if what else "")
+    if view == "bipartite":
+        H = bipartite(H, max_edges=max_edges)
     H, left_out = cap_edges(H, max_edges)
     t2 = time.perf_counter()
     quote(store, H)

@@ -49,25 +49,34 @@ def network(G, pos):
     """The pyvis Network of G with positions, physics off."""
     from pyvis.network import Network
     net = Network(height="calc(100vh - 52px)", width="100%", directed=True, cdn_resources="in_line", heading="")
+    major = _major(G) if G.graph.get("view") == "bipartite" else None
     for n, d in G.nodes(data=True):
         label, color, shape, _ = NODE_TYPES[d["type"]]
         x, y = pos[n]
         search = " ".join(filter(None, [d["label"], d.get("title_text"), d.get("notation"), d.get("code"),
                                         d.get("alts", "").replace("|", " ")]))
-        net.add_node(n, label=short(d["label"], 24), shape=shape, color=color, title=d["tip"],
-                     x=x, y=y, size=_size(G.degree(n)), kind=d["type"], search=search, physics=False)
+        net.add_node(n, label=short(d["label"], 24), shape=d.get("shape", shape), color=d.get("color", color), title=d["tip"],
+                     x=x, y=y, size=_size(G.degree(n)), kind=d["type"], search=search, physics=False,
+                     **({"major": int(n in major)} if major is not None else {}))
     ids = set(net.node_ids)
     net.node_ids = _Ids(net.node_ids, ids)      # O(1) membership for add_edge's existence check
     for i, (u, v, k, d) in enumerate(G.edges(keys=True, data=True)):
         net.add_edge(u, v, **_edge_options(i, d))
     net.options = _options(G.number_of_nodes() > BIG_GRAPH)
+    if major is not None:       # labels of minor nodes: drawn from this zoom on (graph.js keeps the major ones)
+        net.options["nodes"]["scaling"] = {"label": {"drawThreshold": 9}}
     return net
 
 
 def _edge_options(i: int, d: dict) -> dict:
     rel = d["rel"]
     opts = {"id": f"e{i}", "rel": rel}
-    if rel in ("implements", "requires"):
+    if "docs" in d:         # the default view's edge: width by documents, no arrow
+        c = STATUS_COLOR[d["status"]]
+        opts.update(color={"color": c, "highlight": c, "hover": c, "opacity": 0.7}, status=d["status"],
+                    width=round(min(8.0, 1 + 1.3 * math.log2(d["docs"])), 1), arrows={"to": {"enabled": False}},
+                    docs=d["docs"])
+    elif rel in ("implements", "requires"):
         opts.update(color=STATUS_COLOR[d["status"]], status=d["status"], width=1.6)
     else:
         opts.update(color=STRUCTURAL_COLOR, width=0.8, arrows={"to": {"enabled": rel != "located_in", "scaleFactor": 0.3}})
@@ -92,7 +101,18 @@ def _options(big: bool) -> dict:
     }
 
 
+MAJOR_LOCALITIES = 40      # default view: the localities with the most mechanisms are labelled at any zoom
+
+
+def _major(G) -> set:
+    """The nodes whose labels stay when zoomed out: mechanisms and the busiest localities."""
+    locs = sorted((n for n, d in G.nodes(data=True) if d["type"] == "locality"), key=lambda n: (-G.degree(n), n))
+    return {n for n, d in G.nodes(data=True) if d["type"] == "mechanism"} | set(locs[:MAJOR_LOCALITIES])
+
+
 class _Ids(list):
+    """pyvis's node id list with O(1) membership: add_edge checks both ends with `in` on a list,
+    quadratic over thousands of edges. The one run-time patch of pyvis (network())."""
     def __init__(self, items, index):
         super().__init__(items)
         self._index = index
@@ -124,7 +144,33 @@ def legend() -> str:
     return "".join(out)
 
 
-def bar(title: str, left_out: int = 0) -> str:
+def bipartite_legend(G) -> str:
+    """The default view's legend: what the nodes and edges are, and how localities are grouped."""
+    mech = NODE_TYPES["mechanism"]
+    out = ['<div id="kg-legend" class="kg-low"><b>which localities implement which mechanisms</b>',
+           '<div><span class="lg-sym" style="color:#4e79a7">●</span>locality (colour: province)</div>',
+           f'<div><span class="lg-sym" style="color:{mech[1]}">{mech[3]}</span>mechanism</div>',
+           "<b>edge: the strongest status stated</b>"]
+    for s in STATUSES:
+        out.append(f'<div><span class="lg-edge" style="border-color:{STATUS_COLOR[s]}"></span>{escape(s)}</div>')
+    out.append('<div class="src" style="color:#777">width: documents · click: neighbours · hover: evidence</div>')
+    level = G.graph.get("grouped")
+    if level:
+        out.append(f'<div id="kg-grouped" class="src" style="color:#a33">{G.graph.get("localities", 0)} localities '
+                   f'grouped by {escape(level)}: hover one for its localities, or use kg viz --region &lt;name&gt; '
+                   f'(/graph?region=…) to see them one by one</div>')
+    out.append('<div class="src" style="color:#777">kg viz --view full: documents, organizations, roles</div></div>')
+    return "".join(out)
+
+
+def toggles(G) -> str:
+    """A checkbox per node type drawn (graph.js hides or shows that type's nodes)."""
+    kinds = [k for k in NODE_TYPES if any(d["type"] == k for _, d in G.nodes(data=True))]
+    return "".join(f'<label class="kg-toggle"><input type="checkbox" data-kind="{k}" checked>'
+                   f'{escape(NODE_TYPES[k][0].split(" (")[0])}</label>' for k in kinds)
+
+
+def bar(title: str, left_out: int = 0, extra: str = "") -> str:
     opts = '<option value="">all statuses</option>' + "".join(
         f'<option value="{s}">{escape(s)}</option>' for s in STATUSES)
     note = (f'<span id="kg-left-out" style="color:#a33;font-size:13px" title="the lightest edges (fewest documents and '
@@ -133,7 +179,7 @@ def bar(title: str, left_out: int = 0) -> str:
     return (f'<div id="kg-bar"><h1>{escape(title)}</h1>'
             f'<input id="kg-search" type="search" placeholder="search: 乳山市, 法律顾问, M01 …" autocomplete="off">'
             f'<select id="kg-status" title="show edges of one status">{opts}</select>'
-            f'<span id="kg-info"></span>{note}</div>')
+            f'{extra}<span id="kg-info"></span>{note}</div>')
 
 
 def render(G, pos, title: str = "法治图谱", left_out: int = 0) -> str:
@@ -145,7 +191,9 @@ def render(G, pos, title: str = "法治图谱", left_out: int = 0) -> str:
     page = page.replace("<html>", '<!DOCTYPE html>\n<html lang="zh">', 1)
     page = page.replace("<head>", f"<head>\n<title>{escape(title)}</title>", 1)
     page = page.replace("</head>", f"<style>{stylesheet()}</style>\n</head>", 1)
-    page = re.sub(r"<body>", lambda m: "<body>\n" + bar(title, left_out) + legend(), page, count=1)
+    chrome = (bar(title, left_out, toggles(G)) +
+              (bipartite_legend(G) if G.graph.get("view") == "bipartite" else legend()))
+    page = re.sub(r"<body>", lambda m: "<body>\n" + chrome, page, count=1)
     idx = page.rfind("</body>")
     page = page[:idx] + f"<script>\n{static_text('graph.js')}</script>\n" + page[idx:]
     check_offline(page)

@@ -29,3 +29,13 @@ EDGE_TYPES = {
 def status_css() -> str:
     """The stylesheet's rules that colour a tooltip's status badge (`st-<status>`), one line."""
     return "".join(f".st-{s}{{background:{STATUS_COLOR[s]}}}" for s in STATUSES)
+
+# the localities of the default view are coloured by province: neighbouring provinces (by code)
+# get different colours
+PROVINCE_COLORS = ("#4e79a7", "#59a14f", "#9c755f", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#86bcb6",
+                   "#8cd17d", "#a0cbe8", "#d4a6c8", "#bab0ac")
+
+
+def province_color(code: str) -> str:
+    """The colour of a province's localities (by the first two digits of its division code)."""
+    return PROVINCE_COLORS[int(code[:2]) % len(PROVINCE_COLORS)] if code[:2].isdigit() else PROVINCE_COLORS[0]

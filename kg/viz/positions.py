@@ -113,3 +113,41 @@ class RadialTree:
             out.append((c, depth + 1, a, a + span))
             a += span
         return out
+
+
+COLUMNS_UP_TO = 60         # localities: up to this many, two columns; above, two rings
+
+
+def bipartite_layout(G) -> dict:
+    """The locality–mechanism view: localities (in G's order: by province) in a left column and
+    mechanisms (by notation) in a right one; above COLUMNS_UP_TO localities, localities on an
+    outer ring with a gap between provinces and mechanisms on an inner ring."""
+    locs = [n for n, d in G.nodes(data=True) if d["type"] == "locality"]
+    mechs = [n for n, d in G.nodes(data=True) if d["type"] != "locality"]
+    if len(locs) <= COLUMNS_UP_TO:
+        height = 44.0 * max(len(locs), len(mechs), 2)
+        pos = _column(locs, -0.45 * height - 200, height)
+        pos.update(_column(mechs, 0.45 * height + 200, height))
+        return pos
+    provinces = [G.nodes[n].get("province") for n in locs]
+    gaps = sum(1 for a, b in zip(provinces, provinces[1:]) if a != b) + 1
+    slots = len(locs) + 3 * gaps
+    r_out = slots * 26 / (2 * math.pi)
+    pos, slot = {}, 0
+    for i, n in enumerate(locs):
+        if i == 0 or provinces[i] != provinces[i - 1]:
+            slot += 3
+        ang = 2 * math.pi * slot / slots - math.pi / 2
+        pos[n] = (round(r_out * math.cos(ang), 1), round(r_out * math.sin(ang), 1))
+        slot += 1
+    r_in = max(0.45 * r_out, len(mechs) * 60 / (2 * math.pi))
+    for i, n in enumerate(mechs):
+        ang = 2 * math.pi * i / max(1, len(mechs)) - math.pi / 2
+        pos[n] = (round(r_in * math.cos(ang), 1), round(r_in * math.sin(ang), 1))
+    return pos
+
+
+def _column(nodes, x: float, height: float) -> dict:
+    step = height / max(1, len(nodes))
+    top = -height / 2 + step / 2
+    return {n: (round(x, 1), round(top + i * step, 1)) for i, n in enumerate(nodes)}

@@ -1,0 +1,145 @@
+"""The default view: which localities implement which mechanisms.
+
+Only locality and mechanism nodes, one edge per (locality, mechanism): its status the strongest
+the documents state (implemented > planned > weakness > required: the order of STATUSES), its
+weight the number of documents, its tooltip the first evidence sentences. A requirement
+document's "required" counts for the locality that issued it.
+
+Above `max_nodes` nodes the localities are grouped by prefecture (then by province), as a
+10,000-document store has ~3,000 localities; --region shows a region's localities one by one.
+"""
+from __future__ import annotations
+
+import networkx as nx
+
+from .nodes import LEVEL_TEXT, parents
+from .palette import STATUSES, province_color
+from .text import escape, short
+from .tips import mechanism_tip
+
+AGGREGATE_ABOVE = 1000     # nodes: above this the localities are grouped by prefecture, then by province
+AGGREGATE_EDGES = 6000     # edges: above this too (prefectures × mechanisms is ~16,000 at 10,000 documents)
+
+
+def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
+              max_edges: int | None = AGGREGATE_EDGES) -> nx.MultiDiGraph:
+    """G (as build_graph/select give it) as the locality–mechanism view: localities one by one,
+    or grouped by prefecture, or by province, the first with at most max_nodes nodes and
+    max_edges edges."""
+    pairs = _pairs(G)
+    locs = sorted({loc for loc, _ in pairs})
+    mechs = sorted({m for _, m in pairs})
+    level, group = _grouping(G, pairs, len(mechs), max_nodes, max_edges or len(pairs))
+    H = nx.MultiDiGraph(view="bipartite", grouped=level, localities=len(locs), weight={}, evidence={},
+                        documents=G.graph.get("documents", {}))
+    members: dict = {}
+    for loc in locs:
+        members.setdefault(group[loc], []).append(loc)
+    for g, ms in sorted(members.items(), key=lambda x: _order(G, x[0])):
+        H.add_node(g, **_locality(G, g, ms, level))
+    for m in sorted(mechs, key=lambda m: G.nodes[m].get("notation", m)):
+        d = dict(G.nodes[m])
+        d["tip"] = mechanism_tip(G, m, d)
+        d.update(shape="box", color={"background": "#f7d9ee", "border": "#e377c2"})    # the name inside
+        H.add_node(m, **d)
+    merged: dict = {}
+    for (loc, m), by_status in pairs.items():
+        e = merged.setdefault((group[loc], m), {})
+        for status, by_doc in by_status.items():
+            e.setdefault(status, {}).update(by_doc)
+    for (g, m), by_status in sorted(merged.items()):
+        _add_edge(H, g, m, by_status)
+    for n, d in H.nodes(data=True):
+        if d["type"] == "locality":
+            d["tip"] = _locality_tip(H, n, d)
+    return H
+
+
+def _pairs(G) -> dict:
+    """(locality, mechanism) → status → document → evidence, from G's implements edges and the
+    requires edges of requirement documents issued by a locality of G."""
+    evidence = G.graph.get("evidence", {})
+    out: dict = {}
+    for u, v, k, d in G.edges(keys=True, data=True):
+        if d["rel"] == "implements":
+            loc = u
+        elif d["rel"] == "requires" and G.nodes[u].get("loc") in G:
+            loc = G.nodes[u]["loc"]
+        else:
+            continue
+        by_doc = evidence.get((u, v, k), (None, {}, ()))[1]
+        out.setdefault((loc, v), {}).setdefault(d["status"], {}).update(by_doc)
+    return out
+
+
+def _grouping(G, pairs, n_mechs: int, max_nodes: int, max_edges: int):
+    """The level localities are grouped at (None, "prefecture", "province") and each one's group."""
+    locs = {loc for loc, _ in pairs}
+    group = {n: n for n in locs}
+    if len(locs) + n_mechs <= max_nodes and len(pairs) <= max_edges:
+        return None, group
+    for level in ("prefecture", "province"):
+        group = {n: _ancestor(G, n, level) for n in locs}
+        if (len(set(group.values())) + n_mechs <= max_nodes
+                and len({(group[loc], m) for loc, m in pairs}) <= max_edges):
+            break
+    return level, group
+
+
+def _ancestor(G, n, level: str):
+    """`n`'s locality of that level (n itself when it is of that level or above)."""
+    chain = [n] + parents(G, n)
+    if level == "province":
+        return chain[-1]
+    for p in chain:
+        if LEVEL_TEXT.get(G.nodes[p].get("level")) in ("prefecture", "province"):
+            return p
+    return chain[-1]
+
+
+def _order(G, n):
+    chain = [n] + parents(G, n)
+    return (G.nodes[chain[-1]].get("code", ""), G.nodes[n].get("code", ""), n)
+
+
+def _locality(G, g, members: list, level) -> dict:
+    d = G.nodes[g]
+    province = ([g] + parents(G, g))[-1]
+    names = [G.nodes[m]["label"] for m in members if m != g]
+    return {"type": "locality", "label": d["label"], "code": d.get("code", ""), "level": d.get("level", ""),
+            "province": G.nodes[province]["label"], "color": province_color(G.nodes[province].get("code", "")),
+            "chain": [G.nodes[p]["label"] for p in reversed(parents(G, g))],
+            "members": names if level else [], "docs": set().union(*(G.nodes[m].get("docs", set()) for m in members))}
+
+
+def _add_edge(H, g, m, by_status: dict) -> None:
+    """One edge g — m: the strongest status, every document (the strongest status's first)."""
+    order = [s for s in STATUSES if s in by_status]
+    status = order[0]
+    by_doc: dict = {}
+    for s in order:
+        for doc, items in by_status[s].items():
+            by_doc.setdefault(doc, items)
+    counts = ", ".join(f"{s} {len(by_status[s])}" for s in order)
+    k = "implements"
+    H.add_edge(g, m, key=k, rel="implements", status=status, docs=len(by_doc), statuses=tuple(order))
+    H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {counts}",))
+    H.graph["weight"][(g, m, k)] = (len(by_doc), sum(len(getattr(x, "spans", (x,)))
+                                                     for items in by_doc.values() for x in items))
+
+
+def _locality_tip(H, n, d) -> str:
+    lv = LEVEL_TEXT.get(d.get("level"), "")
+    tip = f"<b>{escape(d['label'])}</b> <span class=\"src\">{escape(lv)} {escape(d.get('code'))}</span>"
+    if d["chain"]:
+        tip += f"<div>{escape(' › '.join(d['chain']))}</div>"
+    if d["members"]:
+        tip += (f"<div>{len(d['members'])} localities grouped here: {escape(short('、'.join(d['members']), 80))}"
+                f"</div><div class=\"src\">kg viz --region {escape(d.get('code'))} draws them one by one</div>")
+    counts: dict = {}
+    for _, _, ed in H.out_edges(n, data=True):
+        counts[ed["status"]] = counts.get(ed["status"], 0) + 1
+    tip += "<div>mechanisms: " + ", ".join(f"{escape(s)} {counts[s]}" for s in STATUSES if s in counts) + "</div>"
+    if d.get("docs"):
+        tip += f'<div class="src">{len(d["docs"])} documents: {escape(", ".join(sorted(d["docs"])[:4]))}</div>'
+    return tip
