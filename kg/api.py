@@ -248,16 +248,16 @@ def audit_report(store, region: str | None = None, against: str = "applicable", 
 
 
 def viz(store, out="graph.html", region=None, mechanism=None, status=None, max_nodes=2000,
-        max_edges=6000):
+        max_edges=6000, view="bipartite"):
     """Write the graph as an interactive, self-contained HTML page to `out`.
 
     region: name or code (localities under it); mechanism: notation or label (narrower
     included); status: implemented, planned, weakness or required; max_nodes: keep the
-    highest-degree nodes; max_edges: draw at most that many edges, the heaviest (None: all).
-    Returns a kg.viz.VizResult. Raises kg.viz.VizError.
+    highest-degree nodes (full view); max_edges: draw at most that many edges, the heaviest (None:
+    all); view: "bipartite" (localities and mechanisms) or "full". Returns a kg.viz.VizResult. Raises kg.viz.VizError.
     """
     from . import viz as _viz
     if store is None or isinstance(store, (str, bytes)) or hasattr(store, "__fspath__"):
         with open_store(store, read_only=True) as s:
-            return _viz.visualize(s, out, region, mechanism, status, max_nodes, max_edges)
-    return _viz.visualize(store, out, region, mechanism, status, max_nodes, max_edges)
+            return _viz.visualize(s, out, region, mechanism, status, max_nodes, max_edges, view)
+    return _viz.visualize(store, out, region, mechanism, status, max_nodes, max_edges, view)

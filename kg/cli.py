@@ -468,15 +468,17 @@ def serve(store_path, host, port, **settings):
               help="Keep the highest-degree nodes.")
 @click.option("--max-edges", type=click.IntRange(1), default=6000, show_default=True,
               help="Draw at most this many edges: the heaviest (most documents, then sentences).")
+@click.option("--view", type=click.Choice(("bipartite", "full")), default="bipartite", show_default=True,
+              help="bipartite: localities and the mechanisms they implement; full: documents, organizations, roles too.")
 @click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True,
               help="The summary of what was written: a line on stderr, or JSON on stdout.")
 @store_option
-def viz(output, region, mechanism, status, max_nodes, max_edges, fmt, store_path):
+def viz(output, region, mechanism, status, max_nodes, max_edges, view, fmt, store_path):
     """Write the graph as an interactive HTML page (offline; hover for evidence)."""
     from . import viz as _viz
     with _open(store_path, read_only=True) as store:
         try:
-            result = api.viz(store, output, region, mechanism, status, max_nodes, max_edges)
+            result = api.viz(store, output, region, mechanism, status, max_nodes, max_edges, view)
         except _viz.VizError as e:
             _fail(str(e))
     if fmt == "json":

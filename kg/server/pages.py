@@ -174,14 +174,15 @@ def graph(store, params: dict) -> str:
     from .. import viz
     from ..query import QueryError
     filters = tuple(params.get(k) or None for k in ("region", "mechanism", "status"))
+    view = "full" if params.get("view") == "full" else "bipartite"
     if filters[2] and filters[2] not in status_data.stated():
         raise PageError(400, f"status must be one of {', '.join(status_data.stated())}")
-    key = (str(store.path), _store_stamp(store.path), filters)
+    key = (str(store.path), _store_stamp(store.path), filters, view)
     if key not in _GRAPH_CACHE:
         with tempfile.TemporaryDirectory(prefix="kg-serve-") as d:
             out = Path(d) / "graph.html"
             try:
-                viz.visualize(store, str(out), *filters)
+                viz.visualize(store, str(out), *filters, view=view)
             except (viz.VizError, QueryError) as e:
                 raise PageError(400, str(e)) from None
             page = out.read_text(encoding="utf-8")
