@@ -67,8 +67,19 @@ def make(work, name, *args):
     return out
 
 
+@pytest.fixture(scope="module", params=["bipartite", "full"])
+def page(work, request):
+    """The page of each view (the default, bipartite, and --view full)."""
+    return make(work, f"graph-{request.param}.html", "--view", request.param)
+
+
 @pytest.fixture(scope="module")
-def page(work):
+def full_page(work):
+    return make(work, "graph-full-view.html", "--view", "full")
+
+
+@pytest.fixture(scope="module")
+def default_page(work):
     return make(work, "graph.html")
 
 
@@ -90,8 +101,8 @@ def labels(page_text):
     return {n["label"] for n in data(page_text, "nodes")}
 
 
-def test_page_has_nodes_of_every_kind(page):
-    text = page.read_text(encoding="utf-8")
+def test_page_has_nodes_of_every_kind(full_page):
+    text = full_page.read_text(encoding="utf-8")
     nodes = data(text, "nodes")
     names = {n["label"] for n in nodes}
     assert {"乳山市", "威海市", "山东省"} <= names                    # the parent chain
@@ -131,7 +142,7 @@ def test_hostile_text_only_escaped(page):
 
 
 def test_region_filter(work):
-    text = make(work, "ruishan.html", "--region", "乳山市").read_text(encoding="utf-8")
+    text = make(work, "ruishan.html", "--region", "乳山市", "--view", "full").read_text(encoding="utf-8")
     names = labels(text)
     assert {"乳山市", "威海市", "山东省"} <= names
     assert "辽源市" not in names and "江北区" not in names
@@ -214,8 +225,9 @@ def test_region_graph_quotes_the_region(work):
     assert not any(place in t for t in tips for place in ("辽源市", "江北区", "福清市", "西湖区"))
 
 
-def test_status_filter(work):
-    text = make(work, "weak.html", "--status", "weakness").read_text(encoding="utf-8")
+@pytest.mark.parametrize("view", ["bipartite", "full"])
+def test_status_filter(work, view):
+    text = make(work, f"weak-{view}.html", "--status", "weakness", "--view", view).read_text(encoding="utf-8")
     edges = data(text, "edges")
     statuses = {e.get("status") for e in edges if e.get("status")}
     assert statuses == {"weakness"}
@@ -223,7 +235,7 @@ def test_status_filter(work):
 
 
 def test_mechanism_filter_includes_narrower(work):
-    text = make(work, "m01.html", "--mechanism", "三项制度").read_text(encoding="utf-8")
+    text = make(work, "m01.html", "--mechanism", "三项制度", "--view", "full").read_text(encoding="utf-8")
     nodes = data(text, "nodes")
     mechs = {n["label"] for n in nodes if n["kind"] == "mechanism"}
     assert "行政执法三项制度" in mechs and "行政执法公示制度" in mechs
@@ -239,7 +251,7 @@ def test_bad_filters(work):
 
 
 def test_max_nodes(work):
-    nodes = data(make(work, "small.html", "--max-nodes", "20").read_text(encoding="utf-8"), "nodes")
+    nodes = data(make(work, "small.html", "--max-nodes", "20", "--view", "full").read_text(encoding="utf-8"), "nodes")
     assert len(nodes) == 20
 
 
@@ -249,8 +261,8 @@ def test_max_edges_keeps_the_heaviest(work):
     with api.open_store(store, read_only=True) as s:
         H = viz.select(viz.build_graph(s))
         capped, left_out = viz.cap_edges(H, 100)
-        result = viz.visualize(s, root / "capped.html", max_edges=100)
-        full = viz.visualize(s, root / "full.html")
+        result = viz.visualize(s, root / "capped.html", max_edges=100, view="full")
+        full = viz.visualize(s, root / "full.html", view="full")
     assert full.left_out == 0 and full.edges == H.number_of_edges() > 100
     assert "left out" not in full.summary()
     assert "kg-left-out" not in (root / "full.html").read_text(encoding="utf-8")
@@ -265,7 +277,7 @@ def test_max_edges_keeps_the_heaviest(work):
     assert f"{left_out} lighter edges left out" in result.summary()
     text = (root / "capped.html").read_text(encoding="utf-8")
     assert len(data(text, "edges")) == 100 and f"+ {left_out} lighter edges not drawn" in text
-    cli = make(work, "capped-cli.html", "--max-edges", "100").read_text(encoding="utf-8")
+    cli = make(work, "capped-cli.html", "--max-edges", "100", "--view", "full").read_text(encoding="utf-8")
     assert len(data(cli, "edges")) == 100
 
 
@@ -455,3 +467,138 @@ def test_browser_makes_no_request(page, tmp_path):
     caught = _requests_through_proxy(tmp_path / "a", control)
     assert any(b"kg-viz-test.invalid" in r for r in caught), caught
     assert _requests_through_proxy(tmp_path / "b", page) == []
+
+
+# ------------------------------------------------------------------ the default view
+
+def _strongest(G) -> dict:
+    """(locality, mechanism) → the strongest status of G's implements edges and of the requires
+    edges of the requirement documents a locality issued."""
+    out: dict = {}
+    for u, v, d in G.edges(data=True):
+        loc = u if d["rel"] == "implements" else G.nodes[u].get("loc") if d["rel"] == "requires" else None
+        if loc in G:
+            out.setdefault((loc, v), set()).add(d["status"])
+    return {k: next(s for s in viz.STATUSES if s in st) for k, st in out.items()}
+
+
+def test_default_view_is_bipartite(work, default_page):
+    from kg import api
+    with api.open_store(work[1], read_only=True) as s:
+        expected = _strongest(viz.select(viz.build_graph(s, quote_all=False), max_nodes=None))
+    text = default_page.read_text(encoding="utf-8")
+    nodes, edges = data(text, "nodes"), data(text, "edges")
+    kind = {n["id"]: n["kind"] for n in nodes}
+    assert set(kind.values()) == {"locality", "mechanism"}
+    assert all(kind[e["from"]] == "locality" and kind[e["to"]] == "mechanism" for e in edges)
+    pairs = [(e["from"], e["to"]) for e in edges]
+    assert len(pairs) == len(set(pairs)) == len(expected)            # one edge a (locality, mechanism)
+    for e in edges:
+        assert e["status"] == expected[e["from"], e["to"]]           # the strongest status
+        assert e["color"]["color"] == viz.STATUS_COLOR[e["status"]]
+        assert e["width"] >= 1 and e["docs"] >= 1
+    assert any(e["docs"] > 1 and e["width"] > 1 for e in edges) or all(e["docs"] == 1 for e in edges)
+    assert {"乳山市", "行政执法三项制度"} <= labels(text)
+    ruishan = next(n["id"] for n in nodes if n["label"] == "乳山市")
+    tips = [e["title"] for e in edges if e["from"] == ruishan]
+    assert tips and all("乳山市" in t for t in tips) and any('class="q"' in t for t in tips)   # the evidence
+    assert "kg-grouped" not in text              # 6 localities: none grouped
+
+
+def test_region_in_default_view(work):
+    text = make(work, "ruishan-bip.html", "--region", "乳山市").read_text(encoding="utf-8")
+    nodes = data(text, "nodes")
+    assert {n["label"] for n in nodes if n["kind"] == "locality"} == {"乳山市"}
+    assert "辽源市" not in labels(text)
+
+
+def test_aggregation_above_the_threshold(work, docs_work):
+    from kg import api
+    from kg.viz.nodes import parents
+    with api.open_store(docs_work[1], read_only=True) as s:       # 武侯区 is in 成都市: grouped by prefecture
+        D = viz.select(viz.build_graph(s, quote_all=False), max_nodes=None)
+    one_by_one = viz.bipartite(D)
+    assert one_by_one.graph["grouped"] is None
+    names = {d["label"] for _, d in one_by_one.nodes(data=True)}
+    assert {"武侯区", "成都市"} <= names
+    H = viz.bipartite(D, max_nodes=one_by_one.number_of_nodes() - 1)        # one node too many
+    assert H.graph["grouped"] == "prefecture" and H.number_of_nodes() < one_by_one.number_of_nodes()
+    assert "武侯区" not in {d["label"] for _, d in H.nodes(data=True)}
+    chengdu = viz.resolve_region("成都市")
+    assert "武侯区" in H.nodes[chengdu]["tip"] and "--region" in H.nodes[chengdu]["tip"]
+    for n, d in H.nodes(data=True):
+        if d["type"] == "locality":
+            assert viz.LEVEL_TEXT[d["level"]] in ("prefecture", "province"), n
+    with api.open_store(work[1], read_only=True) as s:
+        G = viz.select(viz.build_graph(s, quote_all=False), max_nodes=None)
+        provinces = viz.bipartite(G, max_nodes=1)
+        page = viz.write(provinces, work[0] / "grouped.html")
+    assert provinces.graph["grouped"] == "province"
+    locs = [d for _, d in provinces.nodes(data=True) if d["type"] == "locality"]
+    assert locs and all(d["level"] == "ProvinceLevel" for d in locs)
+    expected = {}         # a group's edge has the strongest status of its members' edges
+    for (u, v), st in _strongest(G).items():
+        expected.setdefault((([u] + parents(G, u))[-1], v), []).append(st)
+    got = {(u, v): d["status"] for u, v, d in provinces.edges(data=True)}
+    assert got == {k: next(s for s in viz.STATUSES if s in st) for k, st in expected.items()}
+    text = (work[0] / "grouped.html").read_text(encoding="utf-8")
+    assert 'id="kg-grouped"' in text and "grouped by province" in text
+    assert page.nodes == provinces.number_of_nodes() > len(locs)
+    assert viz.bipartite(G, max_edges=10).graph["grouped"] == "province"       # too many edges too
+
+
+def test_pyvis_patch(work):
+    """pyvis is imported when a page is drawn only (it pulls IPython and jedi); its one patch,
+    the node ids' O(1) membership, keeps add_edge's check of both ends."""
+    import subprocess
+    import sys
+    code = "import sys, kg.cli, kg.viz; print(sorted(m for m in ('pyvis', 'IPython', 'jedi') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "[]\n"
+    G = nx.MultiDiGraph()
+    G.add_node("a", type="locality", label="甲", tip="a")
+    G.add_node("b", type="mechanism", label="乙", tip="b")
+    G.add_edge("a", "b", key="implements-implemented", rel="implements", status="implemented")
+    net = viz.network(G, {"a": (0, 0), "b": (1, 1)})
+    assert "a" in net.node_ids and "x" not in net.node_ids and list(net.node_ids) == ["a", "b"]
+    with pytest.raises(AssertionError, match="non existent node"):
+        net.add_edge("a", "x")
+    net.add_node("x", label="x")
+    assert "x" in net.node_ids
+    net.add_edge("a", "x")
+    assert len(net.edges) == 2
+
+
+def _click(tmp_path, page, label):
+    """The page's <html> tag after a click on the node labelled `label` (kgHighlight)."""
+    clicked = tmp_path / "clicked.html"
+    script = ("<script>var hit = nodes.get({filter: function (n) { return n.label === %s; }});"
+              "document.documentElement.setAttribute('data-kg-clicked', String(kgHighlight(hit[0].id)));</script>"
+              % json.dumps(label, ensure_ascii=False))
+    clicked.write_text(page.read_text(encoding="utf-8").replace("</body>", script + "</body>"), encoding="utf-8")
+    dom = _run_chromium(tmp_path, clicked, "--dump-dom").stdout.decode("utf-8", "replace")
+    return re.search(r"<html[^>]*>", dom).group(0)
+
+
+@browser
+def test_browser_click_highlights_the_neighbours(default_page, tmp_path):
+    text = default_page.read_text(encoding="utf-8")
+    nodes, edges = data(text, "nodes"), data(text, "edges")
+    ruishan = next(n["id"] for n in nodes if n["label"] == "乳山市")
+    near = sorted({e["to"] for e in edges if e["from"] == ruishan})
+    tag = _click(tmp_path, default_page, "乳山市")
+    assert f'data-kg-highlight="{ruishan}"' in tag
+    assert f'data-kg-neighbours="{" ".join(near)}"' in tag
+    assert f'data-kg-clicked="{len(near)}"' in tag
+    assert re.search(r'data-kg-drawn="\d+"', tag)          # vis.js drew the graph
+
+
+def test_served_graph_page_has_both_views(work):
+    """kg serve's /graph is the default view; /graph?view=full the former graph."""
+    from kg import api
+    from kg.server import pages
+    with api.open_store(work[1], read_only=True) as s:
+        default = pages.graph(s, {})
+        full = pages.graph(s, {"view": "full"})
+    assert {n["kind"] for n in data(default, "nodes")} == {"locality", "mechanism"}
+    assert {n["kind"] for n in data(full, "nodes")} == {"locality", "organization", "role", "mechanism",
+                                                       "requirement"}

@@ -10,10 +10,13 @@ Above `max_nodes` nodes the localities are grouped by prefecture (then by provin
 """
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 
 from .nodes import LEVEL_TEXT, parents
 from .palette import STATUSES, province_color
+from .positions import COLUMNS_UP_TO
 from .text import escape, short
 from .tips import mechanism_tip
 
@@ -49,6 +52,7 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
             e.setdefault(status, {}).update(by_doc)
     for (g, m), by_status in sorted(merged.items()):
         _add_edge(H, g, m, by_status)
+    _edge_looks(H)
     for n, d in H.nodes(data=True):
         if d["type"] == "locality":
             d["tip"] = _locality_tip(H, n, d)
@@ -126,6 +130,19 @@ def _add_edge(H, g, m, by_status: dict) -> None:
     H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {counts}",))
     H.graph["weight"][(g, m, k)] = (len(by_doc), sum(len(getattr(x, "spans", (x,)))
                                                      for items in by_doc.values() for x in items))
+
+
+def _edge_looks(H) -> None:
+    """Widths by documents, relative to the busiest edge (a province's edges have hundreds); the
+    more edges, the fainter each (a click brings a node's own edges to full strength)."""
+    top = math.log2(max([d["docs"] for _, _, d in H.edges(data=True)] + [8]))
+    opacity = 0.75 if H.number_of_edges() <= 300 else 0.35
+    for _, _, d in H.edges(data=True):
+        d.update(width=round(1 + 4 * math.log2(d["docs"]) / top, 1), opacity=opacity)
+    boxes = sum(1 for _, d in H.nodes(data=True) if d["type"] == "locality") <= COLUMNS_UP_TO
+    for _, d in H.nodes(data=True):
+        if d["type"] == "locality" and boxes:       # in a column: the name inside, edges from its side
+            d.update(shape="box", color={"background": d["color"], "border": "#888"})
 
 
 def _locality_tip(H, n, d) -> str:

@@ -73,9 +73,8 @@ def _edge_options(i: int, d: dict) -> dict:
     opts = {"id": f"e{i}", "rel": rel}
     if "docs" in d:         # the default view's edge: width by documents, no arrow
         c = STATUS_COLOR[d["status"]]
-        opts.update(color={"color": c, "highlight": c, "hover": c, "opacity": 0.7}, status=d["status"],
-                    width=round(min(8.0, 1 + 1.3 * math.log2(d["docs"])), 1), arrows={"to": {"enabled": False}},
-                    docs=d["docs"])
+        opts.update(color={"color": c, "highlight": c, "hover": c, "opacity": d["opacity"]}, status=d["status"],
+                    width=d["width"], arrows={"to": {"enabled": False}}, docs=d["docs"])
     elif rel in ("implements", "requires"):
         opts.update(color=STATUS_COLOR[d["status"]], status=d["status"], width=1.6)
     else:
@@ -148,8 +147,8 @@ def bipartite_legend(G) -> str:
     """The default view's legend: what the nodes and edges are, and how localities are grouped."""
     mech = NODE_TYPES["mechanism"]
     out = ['<div id="kg-legend" class="kg-low"><b>which localities implement which mechanisms</b>',
-           '<div><span class="lg-sym" style="color:#4e79a7">●</span>locality (colour: province)</div>',
-           f'<div><span class="lg-sym" style="color:{mech[1]}">{mech[3]}</span>mechanism</div>',
+           '<div><span class="lg-sym" style="color:#a0cbe8">■</span>locality (colour: province)</div>',
+           f'<div><span class="lg-sym" style="color:{mech[1]}">■</span>mechanism (its name)</div>',
            "<b>edge: the strongest status stated</b>"]
     for s in STATUSES:
         out.append(f'<div><span class="lg-edge" style="border-color:{STATUS_COLOR[s]}"></span>{escape(s)}</div>')

@@ -32,8 +32,8 @@ def status_css() -> str:
 
 # the localities of the default view are coloured by province: neighbouring provinces (by code)
 # get different colours
-PROVINCE_COLORS = ("#4e79a7", "#59a14f", "#9c755f", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#86bcb6",
-                   "#8cd17d", "#a0cbe8", "#d4a6c8", "#bab0ac")
+PROVINCE_COLORS = ("#a0cbe8", "#8cd17d", "#ffbe7d", "#f1ce63", "#86bcb6", "#ff9d9a", "#d4a6c8", "#fabfd2",
+                   "#d7b5a6", "#bab0ac", "#b6d7a8", "#c9b3e6")      # light: a name is read on them
 
 
 def province_color(code: str) -> str:
