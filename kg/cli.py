@@ -465,7 +465,7 @@ def serve(store_path, host, port, **settings):
 @click.option("--status", type=click.Choice(["implemented", "planned", "weakness", "required"]),
               help="Only assertion edges of this status.")
 @click.option("--max-nodes", type=click.IntRange(1), default=2000, show_default=True,
-              help="Keep the highest-degree nodes.")
+              help="--view full: keep the highest-degree nodes; default view: group localities above this (≤1000).")
 @click.option("--max-edges", type=click.IntRange(1), default=6000, show_default=True,
               help="Draw at most this many edges: the heaviest (most documents, then sentences).")
 @click.option("--view", type=click.Choice(("bipartite", "full")), default="bipartite", show_default=True,
