@@ -545,6 +545,9 @@ def test_aggregation_above_the_threshold(work, docs_work):
     assert 'id="kg-grouped"' in text and "grouped by province" in text
     assert page.nodes == provinces.number_of_nodes() > len(locs)
     assert viz.bipartite(G, max_edges=10).graph["grouped"] == "province"       # too many edges too
+    cli = make(work, "grouped-cli.html", "--max-nodes", "1").read_text(encoding="utf-8")
+    assert "grouped by province" in cli
+    assert {n["id"] for n in data(cli, "nodes")} == set(provinces.nodes)
 
 
 def test_pyvis_patch(work):

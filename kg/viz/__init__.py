@@ -76,8 +76,8 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     """Query the store, filter, lay out and write the page (at most max_edges edges drawn).
 
     view: "bipartite" (the default: localities and the mechanisms they implement, localities
-    grouped above AGGREGATE_ABOVE nodes) or "full" (documents, organizations, roles too; max_nodes
-    keeps the highest-degree nodes)."""
+    grouped above min(max_nodes, AGGREGATE_ABOVE) nodes or max_edges edges) or "full" (documents,
+    organizations, roles too; max_nodes keeps the highest-degree nodes)."""
     if view not in VIEWS:
         raise VizError(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     rid = resolve_region(region) if region else None
@@ -95,7 +95,7 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     what = [f for f in (region, mechanism, status) if f]
     title = "法治图谱" + (" — " + " · ".join(what) if what else "")
     if view == "bipartite":
-        H = bipartite(H, max_edges=max_edges)
+        H = bipartite(H, min(max_nodes or AGGREGATE_ABOVE, AGGREGATE_ABOVE), max_edges)
     H, left_out = cap_edges(H, max_edges)
     t2 = time.perf_counter()
     quote(store, H)

@@ -136,13 +136,16 @@ def _edge_looks(H) -> None:
     """Widths by documents, relative to the busiest edge (a province's edges have hundreds); the
     more edges, the fainter each (a click brings a node's own edges to full strength)."""
     top = math.log2(max([d["docs"] for _, _, d in H.edges(data=True)] + [8]))
-    opacity = 0.75 if H.number_of_edges() <= 300 else 0.35
+    opacity = 0.75 if H.number_of_edges() <= 300 else 0.35 if H.number_of_edges() <= 2000 else 0.15
     for _, _, d in H.edges(data=True):
         d.update(width=round(1 + 4 * math.log2(d["docs"]) / top, 1), opacity=opacity)
     boxes = sum(1 for _, d in H.nodes(data=True) if d["type"] == "locality") <= COLUMNS_UP_TO
     for _, d in H.nodes(data=True):
         if d["type"] == "locality" and boxes:       # in a column: the name inside, edges from its side
             d.update(shape="box", color={"background": d["color"], "border": "#888"})
+        elif d["type"] == "locality":               # on a ring: small dots, names drawn from a zoom on
+            d.update(size=7)
+    H.graph["label_all"] = boxes
 
 
 def _locality_tip(H, n, d) -> str:

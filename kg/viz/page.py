@@ -56,7 +56,7 @@ def network(G, pos):
         search = " ".join(filter(None, [d["label"], d.get("title_text"), d.get("notation"), d.get("code"),
                                         d.get("alts", "").replace("|", " ")]))
         net.add_node(n, label=short(d["label"], 24), shape=d.get("shape", shape), color=d.get("color", color), title=d["tip"],
-                     x=x, y=y, size=_size(G.degree(n)), kind=d["type"], search=search, physics=False,
+                     x=x, y=y, size=d.get("size") or _size(G.degree(n)), kind=d["type"], search=search, physics=False,
                      **({"major": int(n in major)} if major is not None else {}))
     ids = set(net.node_ids)
     net.node_ids = _Ids(net.node_ids, ids)      # O(1) membership for add_edge's existence check
@@ -106,7 +106,8 @@ MAJOR_LOCALITIES = 40      # default view: the localities with the most mechanis
 def _major(G) -> set:
     """The nodes whose labels stay when zoomed out: mechanisms and the busiest localities."""
     locs = sorted((n for n, d in G.nodes(data=True) if d["type"] == "locality"), key=lambda n: (-G.degree(n), n))
-    return {n for n, d in G.nodes(data=True) if d["type"] == "mechanism"} | set(locs[:MAJOR_LOCALITIES])
+    mechs = {n for n, d in G.nodes(data=True) if d["type"] == "mechanism"}
+    return mechs | set(locs[:MAJOR_LOCALITIES]) if G.graph.get("label_all") else mechs
 
 
 class _Ids(list):

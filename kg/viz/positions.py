@@ -121,7 +121,7 @@ COLUMNS_UP_TO = 60         # localities: up to this many, two columns; above, tw
 def bipartite_layout(G) -> dict:
     """The locality–mechanism view: localities (in G's order: by province) in a left column and
     mechanisms (by notation) in a right one; above COLUMNS_UP_TO localities, localities on an
-    outer ring with a gap between provinces and mechanisms on an inner ring."""
+    outer ring with a gap between provinces and mechanisms in two columns inside it."""
     locs = [n for n, d in G.nodes(data=True) if d["type"] == "locality"]
     mechs = [n for n, d in G.nodes(data=True) if d["type"] != "locality"]
     if len(locs) <= COLUMNS_UP_TO:
@@ -140,10 +140,10 @@ def bipartite_layout(G) -> dict:
         ang = 2 * math.pi * slot / slots - math.pi / 2
         pos[n] = (round(r_out * math.cos(ang), 1), round(r_out * math.sin(ang), 1))
         slot += 1
-    r_in = max(0.45 * r_out, len(mechs) * 60 / (2 * math.pi))
-    for i, n in enumerate(mechs):
-        ang = 2 * math.pi * i / max(1, len(mechs)) - math.pi / 2
-        pos[n] = (round(r_in * math.cos(ang), 1), round(r_in * math.sin(ang), 1))
+    half = (len(mechs) + 1) // 2          # mechanisms in two columns inside the ring, names readable
+    height = 1.1 * r_out
+    pos.update(_column(mechs[:half], -0.3 * r_out, height))
+    pos.update(_column(mechs[half:], 0.3 * r_out, height * max(1, len(mechs) - half) / max(1, half)))
     return pos
 
 
