@@ -1,6 +1,6 @@
 """The graph page's benchmark: `python bench/viz.py --store DIR [--view bipartite] [--screenshot PNG]`.
 On a built store (e.g. 10,000 generated documents: bench/generate.py, then kg build) it measures:
-1. `kg viz` (the default view, or --view full): wall seconds, and the nodes and edges it drew;
+1. `kg viz` (the default view, or --view full; --region): wall seconds, and the nodes and edges it drew;
 2. the page's bytes (it loads nothing else);
 3. in headless Chromium: the page's clock (ms since navigation start) when vis.js had drawn the
    graph once after the page's script ran (`data-kg-drawn`, set on the first `afterDrawing`),
@@ -41,10 +41,10 @@ def browser(profile: Path, *args: str) -> str:
     return subprocess.run(cmd, capture_output=True, timeout=300).stdout.decode("utf-8", "replace")
 
 
-def kg_viz(store: str, page: Path, view: str) -> tuple[float, dict]:
+def kg_viz(store: str, page: Path, view: str, region: str | None) -> tuple[float, dict]:
     t = time.perf_counter()
-    done = subprocess.run(["kg", "viz", "--store", store, "-o", str(page), "--view", view, "--format", "json"],
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(["kg", "viz", "--store", store, "-o", str(page), "--view", view, "--format", "json",
+                           *(["--region", region] if region else [])], check=True, capture_output=True, text=True)
     return time.perf_counter() - t, json.loads(done.stdout)
 
 
@@ -78,6 +78,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--store", required=True, help="a built store")
     ap.add_argument("--view", default="bipartite", choices=("bipartite", "full"))
+    ap.add_argument("--region", help="kg viz --region (name or code)")
     ap.add_argument("--page", help="where to write the page (default: a temporary file)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--screenshot", help="write a PNG of the first view here")
@@ -87,14 +88,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="kg-viz-bench-") as tmp:
         work = Path(tmp)
         page = Path(args.page) if args.page else work / "graph.html"
-        seconds, wrote = kg_viz(args.store, page, args.view)
+        seconds, wrote = kg_viz(args.store, page, args.view, args.region)
         draws = [drawn_ms(page, work / f"p{i}") for i in range(args.runs)]
         if args.screenshot:
             screenshot(page, args.screenshot, args.window_size, args.click, work)
-        figures = {"store": args.store, "view": args.view, "nodes": wrote["nodes"], "edges": wrote["edges"],
+        figures = {"store": args.store, "view": args.view, "region": args.region, "nodes": wrote["nodes"], "edges": wrote["edges"],
                    "left_out": wrote["left_out"], "page_bytes": page.stat().st_size, "kg_viz_s": round(seconds, 2),
                    "drawn_s": round(statistics.median(draws) / 1000, 2), "runs": args.runs}
-    print(f"{figures['view']} view: {figures['nodes']} nodes, {figures['edges']} edges"
+    print(f"{figures['view']} view{' of ' + args.region if args.region else ''}: {figures['nodes']} nodes, {figures['edges']} edges"
           + (f" ({figures['left_out']} left out)" if figures["left_out"] else ""))
     print(f"page: {figures['page_bytes']:,} bytes")
     print(f"kg viz: {figures['kg_viz_s']} s")

@@ -82,7 +82,7 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
         raise VizError(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     rid = resolve_region(region) if region else None
     t0 = time.perf_counter()
-    G = build_graph(store, rid, quote_all=False)
+    G = build_graph(store, rid, quote_all=False, organizations=view == "full")
     t1 = time.perf_counter()
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
     try:

@@ -147,7 +147,8 @@ def legend() -> str:
 def bipartite_legend(G) -> str:
     """The default view's legend: what the nodes and edges are, and how localities are grouped."""
     mech = NODE_TYPES["mechanism"]
-    out = ['<div id="kg-legend" class="kg-low"><b>which localities implement which mechanisms</b>',
+    where = "kg-low" if G.graph.get("label_all") else "kg-side"      # beside the columns, or the ring
+    out = [f'<div id="kg-legend" class="{where}"><b>which localities implement which mechanisms</b>',
            '<div><span class="lg-sym" style="color:#a0cbe8">■</span>locality (colour: province)</div>',
            f'<div><span class="lg-sym" style="color:{mech[1]}">■</span>mechanism (its name)</div>',
            "<b>edge: the strongest status stated</b>"]

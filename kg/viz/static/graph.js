@@ -84,6 +84,7 @@
     edges.forEach(function (e) {
       if (!own[e.id]) eu.push({id: e.id, color: {color: '#e8e8e8', highlight: '#e8e8e8', opacity: 0.15}});
     });
+    nu.push({id: id, font: {color: '#000', size: Math.max(14, Math.round(13 / network.getScale()))}});
     nodes.update(nu); edges.update(eu);
     faded = true;
     root.setAttribute('data-kg-highlight', String(id));
