@@ -1,12 +1,17 @@
 """File → Document with every fact, one document at a time.
 
-`process_file` is a pure function of the file's bytes, so it can run in worker processes;
-`document_record` is the JSON shape `kg extract` prints (and ../shared/eval/score.py reads).
+The analysis is a list of named steps (`STEPS`), each a `Document → Document` function that
+says which fields of the document it reads and which it assigns, as spaCy's pipeline components
+do; `analyse` runs them in order. `process_file` is a pure function of the file's bytes, so it
+can run in worker processes; `document_record` is the JSON shape `kg extract` prints (and
+../shared/eval/score.py reads).
 """
 from __future__ import annotations
 
 import os
 import re
+from dataclasses import dataclass
+from typing import Callable
 
 from . import extract, lexicon, normalize, places, read, structure
 from .document import Document
@@ -41,13 +46,43 @@ def complete_organ(doc: Document) -> None:
         doc.organ = loc.name + "人民政府"
 
 
+def locate(doc: Document) -> Document:
+    """The division the document speaks for."""
+    doc.locality = places.resolve_locality(doc.text, organ=doc.organ, title=doc.title, header=doc.header)
+    return doc
+
+
+def place_organ(doc: Document) -> Document:
+    """The organ completed with its locality (complete_organ)."""
+    complete_organ(doc)
+    return doc
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the analysis: `run` reads the fields `reads` of a document and assigns `assigns`."""
+    name: str
+    run: Callable[[Document], Document]
+    reads: tuple[str, ...]
+    assigns: tuple[str, ...]
+
+
+STEPS = (
+    Step("normalize", normalize.normalize, reads=("source", "path"), assigns=("text", "offsets", "header")),
+    Step("structure", structure.structure, reads=("text", "header"),
+         assigns=("title", "doctype", "year", "organ", "sections", "sentences")),
+    Step("places", locate, reads=("text", "organ", "title", "header"), assigns=("locality",)),
+    Step("organ", place_organ, reads=("locality", "organ", "text"), assigns=("organ",)),
+    Step("extract", extract.extract,
+         reads=("text", "source", "offsets", "path", "title", "organ", "doctype", "sections", "sentences"),
+         assigns=("mechanisms", "institutions", "quantities", "obligations", "candidates")),
+)
+
+
 def analyse(doc: Document) -> Document:
     """Normalize, structure, place and extract an already read document."""
-    normalize.normalize(doc)
-    structure.structure(doc)
-    doc.locality = places.resolve_locality(doc.text, organ=doc.organ, title=doc.title, header=doc.header)
-    complete_organ(doc)
-    extract.extract(doc)
+    for step in STEPS:
+        doc = step.run(doc)
     return doc
 
 
