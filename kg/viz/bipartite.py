@@ -5,8 +5,9 @@ the documents state (implemented > planned > weakness > required: the order of S
 weight the number of documents, its tooltip the first evidence sentences. A requirement
 document's "required" counts for the locality that issued it.
 
-Above `max_nodes` nodes the localities are grouped by prefecture (then by province), as a
-10,000-document store has ~3,000 localities; --region shows a region's localities one by one.
+Above `max_nodes` nodes or `max_edges` edges the localities are grouped by prefecture (then by
+province), as a 10,000-document store has ~3,000 localities (and its ~340 prefectures ~16,000
+edges: it is drawn by province); --region shows a region's localities one by one.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import math
 
 import networkx as nx
 
+from .evidence import evidence_count
 from .nodes import LEVEL_TEXT, parents
 from .palette import STATUSES, province_color
 from .positions import COLUMNS_UP_TO
@@ -128,8 +130,7 @@ def _add_edge(H, g, m, by_status: dict) -> None:
     k = "implements"
     H.add_edge(g, m, key=k, rel="implements", status=status, docs=len(by_doc), statuses=tuple(order))
     H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {counts}",))
-    H.graph["weight"][(g, m, k)] = (len(by_doc), sum(len(getattr(x, "spans", (x,)))
-                                                     for items in by_doc.values() for x in items))
+    H.graph["weight"][(g, m, k)] = (len(by_doc), sum(evidence_count(x) for items in by_doc.values() for x in items))
 
 
 def _edge_looks(H) -> None:
