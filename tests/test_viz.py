@@ -605,3 +605,21 @@ def test_served_graph_page_has_both_views(work):
     assert {n["kind"] for n in data(default, "nodes")} == {"locality", "mechanism"}
     assert {n["kind"] for n in data(full, "nodes")} == {"locality", "organization", "role", "mechanism",
                                                        "requirement"}
+
+
+@browser
+def test_browser_toggle_hides_a_node_type(default_page, tmp_path):
+    """Unticking "mechanism" hides every mechanism node and no other."""
+    toggled = tmp_path / "toggled.html"
+    script = ("<script>var box = document.querySelector('#kg-bar input[data-kind=mechanism]');"
+              "box.checked = false; box.dispatchEvent(new Event('change'));"
+              "var hidden = nodes.get({filter: function (n) { return n.hidden; }});"
+              "document.documentElement.setAttribute('data-hidden-kinds', hidden.map(function (n) { return n.kind; })"
+              ".filter(function (k, i, a) { return a.indexOf(k) === i; }).join(' '));"
+              "document.documentElement.setAttribute('data-hidden', String(hidden.length));</script>")
+    toggled.write_text(default_page.read_text(encoding="utf-8").replace("</body>", script + "</body>"),
+                       encoding="utf-8")
+    dom = _run_chromium(tmp_path, toggled, "--dump-dom").stdout.decode("utf-8", "replace")
+    tag = re.search(r"<html[^>]*>", dom).group(0)
+    mechs = sum(1 for n in data(default_page.read_text(encoding="utf-8"), "nodes") if n["kind"] == "mechanism")
+    assert 'data-hidden-kinds="mechanism"' in tag and f'data-hidden="{mechs}"' in tag
