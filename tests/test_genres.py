@@ -48,6 +48,11 @@ REPORT_BODY = ("一、主要举措和成效\n（一）规范行政执法。全�
     # a news item printing a central regulation in full
     "近日，中共中央办公厅、国务院办公厅印发了《某某工作规定》，并发出通知，要求各地区各部门认真遵照执行。\n"
     "《某某工作规定》全文如下。\n",
+    # a 工作指引 page without a title that names its own genre
+    "为规范行政执法行为，制定本工作指引。\n一、适用范围\n本指引适用于全市各行政执法部门。\n",
+    # a decree: number, publication formula, chapters and articles
+    "某省人民政府令\n第123号\n《某省行政执法监督办法》已经2015年1月8日省人民政府常务会议通过，现予公布。\n"
+    "2015年1月20日\n某省行政执法监督办法\n第一章 总则\n第一条 为了加强行政执法监督，制定本办法。\n",
 ])
 def test_requirement_documents_of_every_kind_are_notices(tmp_path, text):
     assert run(tmp_path, text).doctype == "notice"
