@@ -18,6 +18,8 @@ from rdflib.namespace import SKOS
 
 from . import ontology
 from .offsets import OffsetMap, delete_spans
+from .read.cues import alternation
+from .resources import MissingData
 
 # Quotes vary between reports (“双公示” / "双公示" / 双公示); matching ignores them.
 _QUOTES = re.compile(r"[“”\"‘’'「」『』]")
@@ -200,3 +202,20 @@ def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]
         if labels:
             out[c.notation] = tuple((w, cues, blocking) for w in labels)
     return out
+
+
+# ---------------------------------------------------------------- grammar cues (word lists as data)
+
+@lru_cache(maxsize=None)
+def grammar_words(notation: str) -> tuple[str, ...]:
+    """The words of the kg:GrammarCueScheme concept `notation` of ontology/kg.ttl, longest first,
+    so that an alternation of them tries the longer of two that start alike first."""
+    words = ontology.cue_words("GrammarCueScheme").get(notation)
+    if not words:
+        raise MissingData(f"no words of the grammar cue {notation} in kg.ttl")
+    return tuple(sorted(words, key=lambda w: (-len(w), w)))
+
+
+def grammar_alternation(notation: str) -> str:
+    """A regular expression group matching any word of a grammar cue (literally)."""
+    return alternation(grammar_words(notation))

@@ -31,6 +31,7 @@ def _snippet_terms(text: str) -> tuple[str, ...]:
     """The candidate terms of one snippet, in order. Remembered: jieba segments in Python, and
     reports repeat their phrasing (…重大行政决策程序制度) within and across documents."""
     known = lexicon.known_terms()
+    function_words = _function_words()
     words = lexicon.tokenizer().lcut(lexicon.match_form(text), HMM=False)
     terms = []
     for j, w in enumerate(words):
@@ -42,7 +43,7 @@ def _snippet_terms(text: str) -> tuple[str, ...]:
         k = j - 1
         # grow leftwards over content words: 联合/执法/机制 → 联合执法机制
         while k >= 0 and len(term) < 12 and _CONTENT_WORD.fullmatch(words[k]) \
-                and words[k] not in _FUNCTION_WORDS:
+                and words[k] not in function_words:
             term = words[k] + term
             k -= 1
         if len(term) < 4 or any(term[k:] in known for k in range(len(term) - 3)):
@@ -51,6 +52,7 @@ def _snippet_terms(text: str) -> tuple[str, ...]:
     return tuple(terms)
 
 
-_FUNCTION_WORDS = frozenset("建立 健全 完善 落实 推行 实行 执行 推进 加强 创新 探索 构建 形成 制定 "
-                            "严格 全面 深入 进一步 持续 不断 积极 认真 切实 坚持 强化 规范 优化 "
-                            "出台 印发 实施 启动 以及 和 与 及 等 的 各项 相关 有关".split())
+@lru_cache(maxsize=1)
+def _function_words() -> frozenset:
+    """The verbs and particles a candidate term does not grow over (kg:grammar-function-word)."""
+    return frozenset(lexicon.grammar_words("function_word"))

@@ -7,7 +7,7 @@ import re
 from bisect import bisect_right
 from functools import lru_cache
 
-from .. import ontology
+from .. import lexicon, ontology
 from ..document import Document
 
 CLAUSE_BREAK = re.compile(r"[，,；;：:。！？!?]")
@@ -63,8 +63,11 @@ def inside(sentence: str, pos: int, opening: str, closing: str) -> int:
 
 QUOTED = re.compile(r"《[^《》]*》|“[^“”]*”")
 
-# the addressee of an obligation: 各部门, 各乡(镇)人民政府, 各级行政机关
-ADDRESSEE = re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{1,14}?(?:人民政府|政府|单位|部门|机关|乡镇|乡\(镇\)|街道|局|委|办|中队|大队|所)")
+@lru_cache(maxsize=1)
+def addressee_pattern() -> re.Pattern:
+    """The addressee of an obligation: 各部门, 各乡(镇)人民政府, 各级行政机关 (the bodies of
+    kg:grammar-addressee-body after 各)."""
+    return re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{1,14}?" + lexicon.grammar_alternation("addressee_body"))
 
 
 class Sentences:

@@ -39,13 +39,16 @@ def find_institutions(doc: Document, sentences: Sentences, hits) -> list[Institu
                                         evidence=sentences.evidence(i)))
     return institutions
 
-# Verbs that introduce a named body: 聘请|外聘 X律师事务所, 邀请 X大学 …
-_NAME_INTRO = re.compile(r"(?:聘请|外聘|聘用|选聘|续聘|邀请|委托|依托|联合|通过|携手|会同|联系|协调|配合|对接|"
-                         r"[和及与、])")
+@lru_cache(maxsize=1)
+def _name_intro() -> re.Pattern:
+    """Verbs and conjunctions that introduce a named body: 聘请|外聘 X律师事务所, 邀请 X大学 …"""
+    return re.compile(lexicon.grammar_alternation("name_intro"))
 
 
-# determiners and adverbs: 各科室, 其他执法部门, 相关部门 name no particular body
-_NOT_A_NAME = re.compile(r"(?:各|其他|其|本|该|相关|有关|时|指导|所属|下属|同级|上级)")
+@lru_cache(maxsize=1)
+def _not_a_name() -> re.Pattern:
+    """Determiners and adverbs: 各科室, 其他执法部门, 相关部门 name no particular body."""
+    return re.compile(lexicon.grammar_alternation("not_a_name"))
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +82,7 @@ def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
     name = m.group(0)
     # cut after the last introducing word; one standing right before the label may be part of
     # the name itself (河南仁和|律师事务所), one leaving a single character is not (和市|公安局)
-    intro = [i for i in _NAME_INTRO.finditer(name) if i.end() < len(name)]
+    intro = [i for i in _name_intro().finditer(name) if i.end() < len(name)]
     if intro:
         conjunction = len(intro[-1].group(0)) == 1
         name = name[intro[-1].end():]
@@ -93,6 +96,6 @@ def _proper_name(sentence: str, s: int, e: int, kind) -> str | None:
             name = name[start:]
         elif not intro:
             return None
-    if len(name) < 2 or _NOT_A_NAME.match(name) or lexicon.match_form(name) in lexicon.known_terms():
+    if len(name) < 2 or _not_a_name().match(name) or lexicon.match_form(name) in lexicon.known_terms():
         return None
     return name + sentence[s:e]

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
+from functools import lru_cache
 
 from .. import lexicon
 from ..document import Document, Mention
-from .clauses import (ADDRESSEE, CLAUSE_BREAK, QUOTED, Sentences, clause_bounds, cue_pattern, inside,
+from .clauses import (CLAUSE_BREAK, QUOTED, Sentences, addressee_pattern, clause_bounds, cue_pattern, inside,
                       mask_titles)
 
 ROLE_STATUS = {"achievements": "implemented", "duty_holder": "implemented",
@@ -59,7 +60,7 @@ def _binds_others(sentence: str, c0: int, pos: int) -> bool:
     """A report's clause that puts an obligation on other bodies before the mention: an
     addressee in the plural (各部门, 各乡镇) and a binding modal (应当, 必须, 不得 …)."""
     m = cue_pattern("binding").search(sentence, c0, pos)
-    return m is not None and ADDRESSEE.search(sentence, c0, m.start()) is not None
+    return m is not None and addressee_pattern().search(sentence, c0, m.start()) is not None
 
 
 def _directs_others(sentence: str, c0: int, pos: int) -> bool:
@@ -67,15 +68,23 @@ def _directs_others(sentence: str, c0: int, pos: int) -> bool:
     要求各部门严格落实…) states their requirement, not the reporter's own plan: an addressee in the
     plural with an obligation word (要, 应, 督促 …) before the mention in its clause, or 要求/督促
     with an addressee anywhere before it in the sentence."""
-    m = _DIRECTED.search(sentence, c0, pos)
+    m = _directed().search(sentence, c0, pos)
     if m and cue_pattern("must").search(sentence, m.end(), pos):
         return True
-    return re.search(r"(?:要求|督促|责成|指导)" + _DIRECTED.pattern, sentence[:pos]) is not None
+    return _directive().search(sentence[:pos]) is not None
 
 
-# the bodies a report's plan directs: 各部门, 各乡镇, and the bare divisions 各区, 各县（市）, 各地
-_DIRECTED = re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{0,14}?(?:人民政府|政府|单位|部门|机关|乡镇|街道|局|委|办|"
-                       r"中队|大队|所|区|县|市|镇|乡|州|地)")
+@lru_cache(maxsize=1)
+def _directed() -> re.Pattern:
+    """The bodies a report's plan directs: 各部门, 各乡镇, and the bare divisions 各区, 各县（市）, 各地
+    (kg:grammar-directed-body after 各)."""
+    return re.compile(r"各(?:级|类)?[\u4e00-\u9fff()（）]{0,14}?" + lexicon.grammar_alternation("directed_body"))
+
+
+@lru_cache(maxsize=1)
+def _directive() -> re.Pattern:
+    """要求/督促 … (kg:grammar-directive) with directed bodies after it."""
+    return re.compile(lexicon.grammar_alternation("directive") + _directed().pattern)
 
 
 def studied_title(sentence: str, pos: int) -> bool:

@@ -5,14 +5,21 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from functools import lru_cache
 
+from .. import lexicon
 from ..document import Document, Obligation
-from .clauses import ADDRESSEE, Sentences, clause_bounds, cue_pattern, mask_titles
+from .clauses import Sentences, addressee_pattern, clause_bounds, cue_pattern, mask_titles
 
-_DEADLINE = re.compile(
-    r"每年(?:第[一二三四]季度|\d{1,2}月(?:底|\d{1,2}日)?)(?:前|内)?|"
-    r"\d{4}年(?:\d{1,2}月)?(?:底|\d{1,2}日)?(?:前|之前)|年底前|年内|"
-    r"\d{1,2}月(?:底|\d{1,2}日)(?:前|之前)|每(?:季度|半年|月)")
+
+@lru_cache(maxsize=1)
+def _deadline() -> re.Pattern:
+    """A deadline by its shape (每年第一季度, 2024年6月底前, 3月底前) or its words (kg:grammar-deadline:
+    年底前, 年内; kg:grammar-recurrence: 每季度 …)."""
+    return re.compile(
+        r"每年(?:第[一二三四]季度|\d{1,2}月(?:底|\d{1,2}日)?)(?:前|内)?|"
+        r"\d{4}年(?:\d{1,2}月)?(?:底|\d{1,2}日)?(?:前|之前)|" + lexicon.grammar_alternation("deadline") + "|"
+        r"\d{1,2}月(?:底|\d{1,2}日)(?:前|之前)|" + lexicon.grammar_alternation("recurrence"))
 
 
 def _modalities(sentence: str) -> list[tuple[str, int]]:
@@ -26,19 +33,28 @@ def _modalities(sentence: str) -> list[tuple[str, int]]:
     return out
 
 
-_BODY_SUFFIX = re.compile(r"(?:部门|单位|机关|机构|政府|人员|局|委|办|所|队|中心|科室)$")
+@lru_cache(maxsize=1)
+def _body_suffix() -> re.Pattern:
+    """What ends a subject that names a body (kg:grammar-body-suffix)."""
+    return re.compile(lexicon.grammar_alternation("body_suffix") + "$")
+
+
+@lru_cache(maxsize=1)
+def _qualifier() -> re.Pattern:
+    """A level in front of 各 (kg:grammar-addressee-qualifier): 市级各行政执法部门."""
+    return re.compile(lexicon.grammar_alternation("addressee_qualifier") + "$")
 
 
 def _subject(sentence: str, cue_at: int) -> str | None:
     """The addressee a sentence names before its modal verb: “市级各行政执法部门要…”."""
     c0, _ = clause_bounds(sentence, cue_at)
     before = sentence[c0:cue_at].strip()
-    m = ADDRESSEE.search(before)
+    m = addressee_pattern().search(before)
     if m:
         # keep a qualifier in front of 各: 市级各行政执法部门 binds city-level departments only
-        lead = re.search(r"(?:市级|县级|区级|州级|省级|全市|全县|全区|全州)$", before[:m.start()])
+        lead = _qualifier().search(before[:m.start()])
         return (lead.group(0) if lead else "") + m.group(0)
-    if 2 <= len(before) <= 20 and _BODY_SUFFIX.search(before):
+    if 2 <= len(before) <= 20 and _body_suffix().search(before):
         return before
     return None
 
@@ -68,7 +84,7 @@ def find_obligations(doc: Document, sentences: Sentences, mentions: list) -> lis
         if not (doc.doctype == "notice" or role == "requirements"):
             continue
         section = doc.sentences[i].section
-        d = _DEADLINE.search(sent.text)
+        d = _deadline().search(sent.text)
         notations = sorted({x.notation for x in by_sentence.get(i, ())}) or [None]
         for modality, at in _modalities(mask_titles(sent.text)):
             addressee = _subject(sent.text, at) or carried.get(section) or salutation

@@ -8,7 +8,7 @@ from collections import defaultdict
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from .. import ontology
+from .. import lexicon, ontology
 from ..document import Document, Quantity
 from .clauses import clause_bounds
 
@@ -91,9 +91,12 @@ def find_quantities(text: str):
     return out
 
 
-_SUBJECT_LEAD = re.compile(r"^(?:\d{4}\s*年度?|[一二三四五六七八九十]+是|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]|全年|本年度|今年|截至目前|目前|其中|我局|我市|全市|全区|共计?|累计|先后|已|均|"
-                           r"组织|开展|召开|办理|完成|发布|出具|审核|参与|提供|受理|化解|录入|审查|"
-                           r"查处|制定|报送|办结|公示|抽取|发现|责令|配备|新增|培训|收缴|解决|调整|适用)+")
+@lru_cache(maxsize=1)
+def _subject_lead() -> re.Pattern:
+    """What opens a clause before a figure and is not what it counts: a year, a numbering, and
+    the time words, the reporter and the verbs of kg:grammar-subject-lead."""
+    return re.compile(r"^(?:\d{4}\s*年度?|[一二三四五六七八九十]+是|\d{1,2}[.、．]|[(（][一二三四五六七八九十\d]+[)）]|"
+                      + lexicon.grammar_alternation("subject_lead") + ")+")
 
 
 # the noun a classifier introduces: 22个|执法中队
@@ -106,7 +109,7 @@ def quantity_subject(sentence: str, qs: int, qe: int, unit: str) -> str:
     m = _COUNTED_NOUN.match(after)
     c0, _ = clause_bounds(sentence, qs)
     before = sentence[c0:qs].strip()
-    before = _SUBJECT_LEAD.sub("", before)
+    before = _subject_lead().sub("", before)
     if unit not in ("%", "万元", "元", "次", "课时", "学时", "小时") and m and len(before) < 2:
         return m.group(0).strip("“”")
     if before:
