@@ -1,12 +1,15 @@
 """How the graph view draws things: the statuses' colours, the node types' colours and shapes.
 
-The statuses' colours are here only (the stylesheet in static/ gets their rules from status_css()),
-so that a status's colour is changed in one place.
+The statuses and their edge colours are the ontology's (kg:graphColour in ontology/kg.ttl, read by
+kg.statuses), as the audit's and the server's are; the stylesheet in static/ gets their rules
+from status_css().
 """
 from __future__ import annotations
 
-STATUSES = ("implemented", "planned", "weakness", "required")
-STATUS_COLOR = {"implemented": "#2e9d4a", "planned": "#f0a202", "weakness": "#d62728", "required": "#1f77b4"}
+from .. import statuses as _statuses
+
+STATUSES = _statuses.stated()
+STATUS_COLOR = {s: _statuses.graph_colours()[s] for s in STATUSES}
 STRUCTURAL_COLOR = "#b8b8b8"
 
 # node type → (legend label, colour, vis shape, legend symbol)
