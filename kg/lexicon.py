@@ -204,18 +204,24 @@ def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]
     return out
 
 
-# ---------------------------------------------------------------- grammar cues (word lists as data)
+# ---------------------------------------------------------------- grammar and outline cues (word lists as data)
 
 @lru_cache(maxsize=None)
-def grammar_words(notation: str) -> tuple[str, ...]:
-    """The words of the kg:GrammarCueScheme concept `notation` of ontology/kg.ttl, longest first,
-    so that an alternation of them tries the longer of two that start alike first."""
-    words = ontology.cue_words("GrammarCueScheme").get(notation)
+def grammar_words(notation: str, scheme: str = "GrammarCueScheme") -> tuple[str, ...]:
+    """The words of the concept `notation` of a cue scheme of ontology/kg.ttl (kg:GrammarCueScheme,
+    kg:OutlineCueScheme), longest first, so that an alternation of them tries the longer of two
+    that start alike first."""
+    words = ontology.cue_words(scheme).get(notation)
     if not words:
-        raise MissingData(f"no words of the grammar cue {notation} in kg.ttl")
+        raise MissingData(f"no words of {notation} in kg:{scheme} of kg.ttl")
     return tuple(sorted(words, key=lambda w: (-len(w), w)))
 
 
-def grammar_alternation(notation: str) -> str:
-    """A regular expression group matching any word of a grammar cue (literally)."""
-    return alternation(grammar_words(notation))
+def grammar_alternation(notation: str, scheme: str = "GrammarCueScheme") -> str:
+    """A regular expression group matching any word of a cue (literally)."""
+    return alternation(grammar_words(notation, scheme))
+
+
+def outline_alternation(notation: str) -> str:
+    """A regular expression group matching any word of a kg:OutlineCueScheme concept."""
+    return grammar_alternation(notation, "OutlineCueScheme")

@@ -16,7 +16,6 @@ from typing import Callable
 from . import extract, lexicon, normalize, places, read, structure
 from .document import Document
 
-_SELF = {"局": "我局", "厅": "我厅", "委": "我委", "院": "我院", "所": "我所", "办": "我办"}
 
 
 def load(path) -> Document:
@@ -37,9 +36,12 @@ def complete_organ(doc: Document) -> None:
     if organ and (organ.startswith(loc.name) or organ.startswith(loc.name[:2])):
         return
     # the body names its author in full somewhere: “福清市城市管理和综合执法局”
-    pattern = re.compile(re.escape(loc.name) + r"[\u4e00-\u9fff]{2,16}?(?:人民政府|局|厅|委员会|办公室|院|所|中心)")
+    pattern = re.compile(re.escape(loc.name) + r"[\u4e00-\u9fff]{2,16}?"
+                         + lexicon.outline_alternation("full_name_end"))
     names = pattern.findall(doc.text)
-    own = [n for n in names if any(n.endswith(k) and w in doc.text for k, w in _SELF.items())]
+    # a name ending in 局 is the report's own where the text says 我局
+    endings = lexicon.grammar_words("self_suffix", "OutlineCueScheme")
+    own = [n for n in names if any(n.endswith(k) and "我" + k in doc.text for k in endings)]
     if own:
         doc.organ = max(set(own), key=lambda n: (own.count(n), len(n)))
     elif doc.organ is None:

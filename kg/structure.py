@@ -41,9 +41,14 @@ _SENTENCE_END = re.compile(r"[。！？!?\n](?:(?<=\n)\n*|(?<!\n)[。！？!?]*[
 _MAX_SENTENCE = 400
 _YEAR = re.compile(r"(?<!\d)(19[5-9]\d|20\d\d)\s*年")
 _TITLE_SHAPE = re.compile(r"^[^。，,！？]{4,80}$")
-_ORGAN = re.compile(
-    r"((?:[\u4e00-\u9fff]{1,12}?(?:省|自治区|市|自治州|州|盟|地区|县|自治县|旗|区|镇|乡|街道))?"
-    r"(?:[\u4e00-\u9fff]{1,16}?(?:人民政府|政府办公室|局|厅|委员会|委|办公室|办|院|署|中心|所)))")
+
+
+@lru_cache(maxsize=1)
+def _organ() -> re.Pattern:
+    """An organ's name: a place (ending in a kg:outline-organ-division word) and a body (ending in
+    a kg:outline-organ-body word)."""
+    return re.compile(r"((?:[\u4e00-\u9fff]{1,12}?" + lexicon.outline_alternation("organ_division") + ")?"
+                      r"(?:[\u4e00-\u9fff]{1,16}?" + lexicon.outline_alternation("organ_body") + "))")
 
 
 @lru_cache(maxsize=1)
@@ -71,19 +76,28 @@ _NOT_TITLE = re.compile(r"[\[\]【】|｜>＞:：]|^\s*[\u4e00-\u9fff]{0,10}[〔
 _TABLE_TITLE = re.compile(r"^\s*标\s*题\s*[|｜:：]?\s*(?P<t>[^|｜]{4,120}?)\s*[|｜]?\s*$")
 # A line of body text: a long line or a sentence ending in 。
 _BODY_LINE = re.compile(r"^[^\n]{120,}$|。\s*$")
-# Organ lines that stand above a title which begins with 关于 (河南省人民政府 / 关于2023年度…的报告).
-_ORGAN_LINE = re.compile(r"^[\u4e00-\u9fff（）()、]{1,28}(?:人民政府|政府|办公室|办事处|委员会|局|厅|委|办|街道|镇|乡|区|县|市|州|盟|旗|院|中心|所)$")
 _TITLE_HEAD_LINES = 40
 # What a portal glues to a title: its document number in front (苏政办发〔2023〕47号《…的通知》), the
 # next field's label (…的通知发文机关) or the posting date (…情况报告 (2024-02-26)) behind.
 _TITLE_NUMBER = re.compile(r"^[\u4e00-\u9fff]{1,10}[〔\[［](?:19|20)\d\d[〕\]］]\s*\d+\s*号\s*")
-_TITLE_TRAILER = re.compile(r"(?:发文机关|发文单位|发文字号|发布机构|索引号|成文日期|发文日期|发布日期|主题分类|有效性)$"
-                            r"|\s*[(（]\s*(?:19|20)\d\d[-./年]\d{1,2}[-./月]\d{1,2}日?\s*[)）]$")
+
+
+@lru_cache(maxsize=1)
+def _title_trailer() -> re.Pattern:
+    """A header field's label (kg:outline-title-trailer) or a posting date at a title's end."""
+    return re.compile(lexicon.outline_alternation("title_trailer") + "$"
+                      r"|\s*[(（]\s*(?:19|20)\d\d[-./年]\d{1,2}[-./月]\d{1,2}日?\s*[)）]$")
+
+
+@lru_cache(maxsize=1)
+def _organ_line() -> re.Pattern:
+    """An organ line that stands above a title which begins with 关于 (河南省人民政府 / 关于2023年度…的报告)."""
+    return re.compile(r"^[\u4e00-\u9fff（）()、]{1,28}" + lexicon.outline_alternation("organ_line_end") + "$")
 
 
 def _clean_title(title: str) -> str:
     title = _TITLE_NUMBER.sub("", title).strip()
-    title = _TITLE_TRAILER.sub("", title).strip()
+    title = _title_trailer().sub("", title).strip()
     if title.startswith("《") and title.endswith("》") and title.count("《") == 1:
         title = title[1:-1]
     return title
@@ -137,7 +151,7 @@ def find_title(text: str) -> tuple[str | None, int]:
         # a 关于… line needs a subject after 关于 (a portal's menu reads 关于我们)
         if _title_cue_at_end(title, cues) or (about >= 0 and len(title) - about >= 8):
             prev = lines[i - 1][2] if i else ""
-            if (title.startswith("关于") and prev and _ORGAN_LINE.match(prev)
+            if (title.startswith("关于") and prev and _organ_line().match(prev)
                     and not _NOT_TITLE.search(prev)):
                 title = prev + title
             return title, min(end + 1, len(text))
@@ -282,17 +296,24 @@ def find_year(title: str | None, body: str, header: dict, doctype: str, text: st
     return None
 
 
+@lru_cache(maxsize=1)
+def _opening() -> re.Pattern:
+    """What a report's body may open with before its organ's name: a year, 在…下, 我局 (kg:outline-reporter)."""
+    return re.compile(r"(?:\d{4}\s*年度?\s*[,，]?)?\s*(?:在.{0,30}下[,，])?\s*"
+                      + lexicon.outline_alternation("reporter") + "?")
+
+
 def find_organ(title: str | None, body: str, header: dict) -> str | None:
     if title and "关于" in title:
         return title.split("关于", 1)[0].strip() or None
     if header.get("publisher"):
         return header["publisher"]
-    if title and (m := _ORGAN.match(title)):
+    if title and (m := _organ().match(title)):
         return m.group(1)
     first = body.lstrip()[:200]
-    m = re.match(r"(?:\d{4}\s*年度?\s*[,，]?)?\s*(?:在.{0,30}下[,，])?\s*(?:我局|我单位)?", first)
+    m = _opening().match(first)
     rest = first[m.end():] if m else first
-    m = _ORGAN.match(rest)
+    m = _organ().match(rest)
     return m.group(1) if m else None
 
 
