@@ -1,10 +1,13 @@
 """`kg validate` at scale (issue 19): `python bench/validate.py --store DIR [--changed 100] [--baseline]`.
 
 DIR is a built store (e.g. `python bench/generate.py 10000 --out G && kg build G --store DIR`). It is
-copied first (validation writes its results file into the store's directory), then, each in a fresh
-`kg` process, with wall time and peak RSS:
+copied first (validation writes its results file into the store's directory), and so is the
+ontology (its fingerprint is part of every remembered result: an edit of it in between would make
+every validation a full one); then, each in a fresh `kg` process, with wall time and peak RSS,
+printed as they come:
 
-  full        `kg validate --all`: every graph (and with --workers N, in N processes)
+  full        `kg validate --all`: every graph, with --workers N in N processes (and, unless
+              --no-single, in one)
   unchanged   `kg validate`: the same store again, every result remembered
   changed     `kg validate` after forgetting the results of --changed documents: what a build that
               rewrote that many documents costs the next validation (their graphs are validated
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -27,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kg import ontology  # noqa: E402
 from kg.validate import RESULTS_FILE  # noqa: E402
 
 _RSS_WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
@@ -80,27 +85,32 @@ def main() -> None:
     ap.add_argument("--changed", type=int, default=100)
     ap.add_argument("--baseline", action="store_true")
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--no-single", action="store_true", help="no full validation in one process")
     args = ap.parse_args()
     kg = [sys.executable, "-m", "kg"]
     with tempfile.TemporaryDirectory(prefix="kg-validate-bench-") as tmp:
         store = Path(tmp) / "store"
         shutil.copytree(args.store, store, ignore=shutil.ignore_patterns("LOCK", RESULTS_FILE))
+        os.environ["KG_ONTOLOGY"] = str(shutil.copytree(ontology.ontology_dir(), Path(tmp) / "ontology"))
         stats = subprocess.run(kg + ["stats", "--store", str(store)], capture_output=True,
                                text=True, cwd=ROOT).stdout
         print(" ".join(stats.split()))
-        rows = [("full (--all)", *measure(kg + ["validate", "--all", "--store", str(store)])),
-                ("unchanged", *measure(kg + ["validate", "--store", str(store)]))]
+        print(f"{'validation':<24}{'seconds':>9}{'peak MB':>9}  output", flush=True)
+
+        def row(name: str, argv: list[str]) -> None:
+            seconds, rss, out = measure(argv)
+            print(f"{name:<24}{seconds:>9.1f}{rss:>9}  {out[:110]}", flush=True)
+
+        full = kg + ["validate", "--all", "--store", str(store)]
         if args.workers > 1:
-            rows.append((f"full, {args.workers} workers", *measure(
-                kg + ["validate", "--all", "--workers", str(args.workers), "--store", str(store)])))
+            row(f"full, {args.workers} workers", full + ["--workers", str(args.workers)])
+        if args.workers <= 1 or not args.no_single:
+            row("full (--all)", full)
+        row("unchanged", kg + ["validate", "--store", str(store)])
         n = forget(store, args.changed)
-        rows.append((f"{n} changed", *measure(kg + ["validate", "--store", str(store)])))
+        row(f"{n} changed", kg + ["validate", "--store", str(store)])
         if args.baseline:
-            rows.append(("baseline (whole store)",
-                         *measure([sys.executable, "-c", _BASELINE, str(store)])))
-    print(f"{'validation':<24}{'seconds':>9}{'peak MB':>9}  output")
-    for name, seconds, rss, out in rows:
-        print(f"{name:<24}{seconds:>9.1f}{rss:>9}  {out[:110]}")
+            row("baseline (whole store)", [sys.executable, "-c", _BASELINE, str(store)])
 
 
 if __name__ == "__main__":
