@@ -16,11 +16,10 @@ _UP_TO_LAST_BREAK = re.compile(r".*" + CLAUSE_BREAK.pattern, re.DOTALL)
 
 
 @lru_cache(maxsize=1)
-def cues():
-    cues = ontology.status_cues()
-    def words(key):
-        return tuple(sorted(cues.get(key, ()), key=len, reverse=True))
-    return {k: words(k) for k in cues}
+def cues() -> dict[str, tuple[str, ...]]:
+    """{kind: its words, longest first} of the kg:StatusCueScheme."""
+    found = ontology.status_cues()
+    return {k: tuple(sorted(found.get(k, ()), key=len, reverse=True)) for k in found}
 
 
 _NEVER = re.compile(r"(?!)")
