@@ -107,8 +107,12 @@ def locality_record(doc: Document) -> dict | None:
     if res is None or res.locality is None:
         return None
     loc = res.locality
-    return {"name": loc.name, "code": loc.code, "level": loc.level,
-            "province": loc.province, "prefecture": loc.prefecture, "county": loc.county}
+    record = {"name": loc.name, "code": loc.code, "level": loc.level,
+              "province": loc.province, "prefecture": loc.prefecture, "county": loc.county}
+    # a 街道/乡/镇 carries its county's code (the graph's locality) and its own 9-digit one
+    if getattr(loc, "township_code", ""):
+        record["township_code"] = loc.township_code
+    return record
 
 
 def document_record(doc: Document) -> dict:

@@ -129,3 +129,11 @@ def test_corpus_manifest_lists_every_document():
     result, records = run_extract(CORPUS)
     assert result.exit_code == 0 and {r["doc"] for r in records} == files   # the manifest is not read as a report
     assert {r["doc"]: r["doctype"] for r in records} == listed
+
+
+def test_a_township_record_carries_its_own_code():
+    """A 街道/乡/镇's record has its county's code (the graph's locality) and its own 9-digit code."""
+    result, records = run_extract(Path(__file__).parent / "docs" / "zhejiang_township_2024.txt")
+    loc = records[0]["locality"]
+    assert loc["name"] == "店口镇" and loc["level"] == "township" and loc["code"] == "330681"
+    assert loc["township_code"].startswith("330681") and len(loc["township_code"]) == 9
