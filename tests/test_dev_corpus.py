@@ -6,7 +6,7 @@ township, department; 述法报告) and requirement documents of every kind (通
 工作安排, 规定, 办法, 指标体系, 通告, 纲要), some in traditional script, some without a title.
 The scoring script lives outside the repository (../shared/eval/score.py from its root); without
 it the test is skipped. Floors sit a little under the figures measured when the corpus was
-complete, so that a regression breaks them and noise does not.
+complete (17:00 UTC, 2026-12-04), so that a regression breaks them.
 """
 from __future__ import annotations
 
@@ -27,17 +27,19 @@ DOCS = ROOT / "tests" / "dev" / "docs"
 GOLD = ROOT / "tests" / "dev" / "gold"
 SCORER = ROOT.parent / "shared" / "eval" / "score.py"
 
-# figure -> floor (measured value in the comment)
+# figure -> floor, measured on the complete corpus (72 documents: 38 年度报告, 2 述法报告 and 32
+# requirement documents of 9 genres), with the value reached beside it
 FLOORS = {
-    "mech_F1": 0.95,        # 0.973
-    "status_F1": 0.95,      # 0.973
-    "required_R": 0.93,     # 0.971
-    "doctype_acc": 0.98,    # 1.000
-    "year_acc": 0.97,       # 1.000
-    "locality_acc": 0.95,   # 1.000 (places.py, not this module's rules)
+    "mech_F1": 0.96,        # 0.981 (P 0.969, R 0.992)
+    "status_F1": 0.96,      # 0.981
+    "required_R": 0.95,     # 0.971 (33/34): one pair more missed (0.941) breaks it
+    "doctype_acc": 0.98,    # 1.000: one document wrong (0.986) passes, two break it
+    "year_acc": 0.98,       # 1.000
+    "locality_acc": 0.95,   # 1.000 (kg.places, not this module's rules)
 }
-# per genre of the gold (its "genre" field): doctype and year accuracy floors
-GENRE_FLOORS = {"doctype": 0.9, "year": 0.8}
+# per genre of the gold (its "genre" field), doctype and year accuracy: all 1.00 when measured;
+# a genre of five or more documents may lose one
+GENRE_FLOORS = {"doctype": 0.8, "year": 0.8}
 
 
 def _scorer():
