@@ -337,9 +337,10 @@ def find_sections(text: str, start: int, doctype: str) -> list[Section]:
             if heading and len(heading) <= 60:
                 heads.append((line_start + lead, _HEADING_DEPTH[m.lastgroup], m.group(0).strip(), heading))
         for m in (_ENUM.finditer(line) if _ENUM_CORE.search(line) else ()):
-            rest = line[m.end(1):]
-            cut = _ENUM_END.search(rest)
-            heading = (rest[:cut.start()] if cut else rest[:60]).strip()
+            # searched in place, not in a copy of the rest of the line: on a report that comes
+            # as one line of megabytes, copying the rest for every 一是… was quadratic
+            cut = _ENUM_END.search(line, m.end(1))
+            heading = line[m.end(1):cut.start() if cut else m.end(1) + 60].strip()
             heads.append((line_start + m.start(1), 4, m.group(1), heading))
     heads.sort()
     # a section ends where the next heading of the same or a higher level (depth <=) starts;
