@@ -48,16 +48,15 @@ def named_rows(store, name: str, params: dict | None = None) -> list[dict]:
 # ------------------------------------------------------------------ regions
 
 def resolve_region(store, region: str):
-    """The one division a user means by `region` (name or code); AuditError otherwise."""
-    found = places.lookup_region(region)
-    if len(found) > 1:
-        cands = "; ".join(f"{l.name} ({l.code}{', ' + l.province if l.province and l.province != l.name else ''})"
-                          for l in found)
-        raise AuditError(f"region {region!r} is ambiguous: {cands}; give the division code")
-    if not found:
+    """The one division a user means by `region` (name or code); AuditError otherwise, with the
+    closest names when it names none."""
+    try:
+        return places.one_region(region)
+    except places.RegionError as e:
+        if e.candidates:
+            raise AuditError(str(e)) from None
         close = _closest_names(store, region)
-        raise AuditError(f"unknown region {region!r}; closest: {', '.join(close) if close else '—'}")
-    return found[0]
+        raise AuditError(f"{e}; closest: {', '.join(close) if close else '—'}") from None
 
 
 def _closest_names(store, region: str) -> list[str]:

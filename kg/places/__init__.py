@@ -25,14 +25,14 @@ chains of them, a region a user types), `mentions` (the body's mentions, weighte
 """
 from __future__ import annotations
 
-from .names import lookup_region
+from .names import RegionError, lookup_region, one_region
 from .overrides import UnknownDivision, manifest_locality, parse_override, set_override
 from .resolve import resolve_locality
 from .table import (NATION_CODE, Divisions, Township, all_localities, common_word_stems, data_source, data_version,
                     divisions)
 
 __all__ = ["NATION_CODE", "Divisions", "Township", "UnknownDivision", "all_localities", "common_word_stems",
-           "data_source", "data_version", "divisions", "lookup_region", "manifest_locality", "parse_override",
+           "data_source", "data_version", "divisions", "lookup_region", "one_region", "RegionError", "manifest_locality", "parse_override",
            "resolve_locality", "set_override", "COMMON_WORD_STEMS"]
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ..document import Locality
+from ..errors import KgError
 from ..read.cues import alternation, cue_words
 from .table import Alias, by_level, common_word_stems, divisions
 
@@ -80,6 +81,27 @@ def lookup_region(query: str) -> list[Locality]:
     if chain.end == len(q) and chain.codes:
         return [idx.locality(c) for c in by_level(idx, chain.codes)]
     return []
+
+
+class RegionError(KgError):
+    """A region the user typed that names no division, or several; `candidates` are the latter."""
+
+    def __init__(self, message: str, candidates: list = ()):
+        super().__init__(message)
+        self.candidates = list(candidates)
+
+
+def one_region(query: str) -> Locality:
+    """The one division a user means by `query` (see lookup_region); RegionError otherwise, the
+    same words for the audit, the graph view and the server's pages."""
+    found = lookup_region(query)
+    if not found:
+        raise RegionError(f"unknown region {query!r}")
+    if len(found) > 1:
+        cands = "; ".join(f"{l.name} ({l.code}{', ' + l.province if l.province and l.province != l.name else ''})"
+                          for l in found)
+        raise RegionError(f"region {query!r} is ambiguous: {cands}; give the division code", found)
+    return found[0]
 
 
 # ---------------------------------------------------------------------------------------------

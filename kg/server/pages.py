@@ -128,11 +128,10 @@ def matrix(store, params: dict) -> str:
     region_param = params.get("region") or ""
     region = None
     if region_param:
-        found = places.lookup_region(region_param)
-        if len(found) != 1:
-            raise PageError(404, f"region {region_param!r} is "
-                                 + ("ambiguous: give the division code" if found else "unknown"))
-        region = found[0]
+        try:
+            region = places.one_region(region_param)
+        except places.RegionError as e:
+            raise PageError(404, str(e)) from None
     try:
         page = max(1, int(params.get("page") or 1))
     except ValueError:

@@ -16,13 +16,10 @@ STRUCTURAL = ("located_in", "broader")
 def resolve_region(region: str) -> str:
     """The locality node id a user means by `region` (name or code); VizError otherwise."""
     from .. import places
-    found = places.lookup_region(region)
-    if not found:
-        raise VizError(f"unknown region {region!r}")
-    if len(found) > 1:
-        cands = "; ".join(f"{l.name} ({l.code})" for l in found)
-        raise VizError(f"region {region!r} is ambiguous: {cands}; give the division code")
-    return "loc:" + found[0].code
+    try:
+        return "loc:" + places.one_region(region).code
+    except places.RegionError as e:
+        raise VizError(str(e)) from None
 
 
 def resolve_mechanism(store, mechanism: str) -> set:
