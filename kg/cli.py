@@ -121,10 +121,7 @@ def _set_locality(value):
     if value is None:
         return
     from . import places
-    try:
-        places.set_override(value)
-    except ValueError as e:
-        _fail(str(e))
+    places.set_override(value)      # UnknownDivision is a KgError: KgGroup says it in one line
 
 
 @main.command()
