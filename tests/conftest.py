@@ -50,3 +50,15 @@ def oxigraph_server(tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=30)
+
+
+def built_corpus(tmp_path_factory, name: str) -> Path:
+    """The bundled corpus built through the CLI into a new store of its own (a test module's:
+    some of them add documents or records to it)."""
+    from click.testing import CliRunner
+
+    from kg.cli import main
+    path = tmp_path_factory.mktemp(name) / "store"
+    r = CliRunner().invoke(main, ["build", str(CORPUS), "--store", str(path), "--no-progress"])
+    assert r.exit_code == 0, r.output
+    return path

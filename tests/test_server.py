@@ -23,6 +23,7 @@ from click.testing import CliRunner
 
 from kg import api
 from kg.cli import main
+from conftest import built_corpus, free_port
 from kg.server.formats import negotiate, parse_accept
 from kg.sparqltext import operation_kind
 
@@ -33,23 +34,14 @@ RUSHAN = "乳山市"
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("serve") / "store"
-    r = CliRunner().invoke(main, ["build", str(ROOT / "corpus"), "--store", str(path), "--no-progress"])
-    assert r.exit_code == 0, r.output
-    return path
+    return built_corpus(tmp_path_factory, "serve")
 
 
 @pytest.fixture(scope="module")
 def server(store):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
                              "--timeout", "2", "--max-results", "5000", "--max-request-bytes", "20000"],
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -129,7 +121,7 @@ def test_cli_help_defaults_to_localhost():
 
 
 def test_startup_line_names_localhost(store):
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
                              "--workers", "1"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
     try:

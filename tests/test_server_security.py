@@ -19,10 +19,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from kg import api
-from kg.cli import main
+from conftest import built_corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 COUNT_DOCS = "SELECT (COUNT(*) AS ?n) WHERE { ?d a kg:Document }"
@@ -30,10 +29,7 @@ COUNT_DOCS = "SELECT (COUNT(*) AS ?n) WHERE { ?d a kg:Document }"
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    path = tmp_path_factory.mktemp("serve-sec") / "store"
-    r = CliRunner().invoke(main, ["build", str(ROOT / "corpus"), "--store", str(path), "--no-progress"])
-    assert r.exit_code == 0, r.output
-    return path
+    return built_corpus(tmp_path_factory, "serve-sec")
 
 
 class Server:
