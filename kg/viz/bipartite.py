@@ -15,7 +15,7 @@ import math
 
 import networkx as nx
 
-from .evidence import evidence_count
+from .evidence import Weights
 from .nodes import LEVEL_TEXT, parents
 from .palette import STATUSES, province_color
 from .positions import COLUMNS_UP_TO
@@ -34,14 +34,16 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
     pairs = _pairs(G)
     locs = sorted({loc for loc, _ in pairs})
     mechs = sorted({m for _, m in pairs})
-    level, group = _grouping(G, pairs, len(mechs), max_nodes, max_edges or len(pairs))
-    H = nx.MultiDiGraph(view="bipartite", grouped=level, localities=len(locs), weight={}, evidence={},
-                        documents=G.graph.get("documents", {}))
+    chain = _Chains(G)
+    level, group = _grouping(G, chain, pairs, len(mechs), max_nodes, max_edges or len(pairs))
+    evidence: dict = {}
+    H = nx.MultiDiGraph(view="bipartite", grouped=level, localities=len(locs), weight=Weights(evidence),
+                        evidence=evidence, documents=G.graph.get("documents", {}))
     members: dict = {}
     for loc in locs:
         members.setdefault(group[loc], []).append(loc)
-    for g, ms in sorted(members.items(), key=lambda x: _order(G, x[0])):
-        H.add_node(g, **_locality(G, g, ms, level))
+    for g, ms in sorted(members.items(), key=lambda x: _order(G, chain, x[0])):
+        H.add_node(g, **_locality(G, chain, g, ms, level))
     for m in sorted(mechs, key=lambda m: G.nodes[m].get("notation", m)):
         d = dict(G.nodes[m])
         d["tip"] = mechanism_tip(G, m, d)
@@ -63,38 +65,57 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
 
 def _pairs(G) -> dict:
     """(locality, mechanism) → status → document → evidence, from G's implements edges and the
-    requires edges of requirement documents issued by a locality of G."""
+    requires edges of requirement documents issued by a locality of G. Read node by node in the
+    order of their ids (select() gives its nodes in that order), so that the documents of an
+    edge come in the same order whether G was selected or not."""
     evidence = G.graph.get("evidence", {})
     out: dict = {}
-    for u, v, k, d in G.edges(keys=True, data=True):
-        if d["rel"] == "implements":
-            loc = u
-        elif d["rel"] == "requires" and G.nodes[u].get("loc") in G:
-            loc = G.nodes[u]["loc"]
-        else:
-            continue
-        by_doc = evidence.get((u, v, k), (None, {}, ()))[1]
-        out.setdefault((loc, v), {}).setdefault(d["status"], {}).update(by_doc)
+    for u in sorted(G):
+        for v, keyed in G.succ[u].items():
+            for k, d in keyed.items():
+                if d["rel"] == "implements":
+                    loc = u
+                elif d["rel"] == "requires" and G.nodes[u].get("loc") in G:
+                    loc = G.nodes[u]["loc"]
+                else:
+                    continue
+                by_doc = evidence.get((u, v, k), (None, {}, ()))[1]
+                out.setdefault((loc, v), {}).setdefault(d["status"], {}).update(by_doc)
     return out
 
 
-def _grouping(G, pairs, n_mechs: int, max_nodes: int, max_edges: int):
+class _Chains(dict):
+    """locality → [it, its parent, …, its province]: asked for several times per locality."""
+
+    def __init__(self, G):
+        super().__init__()
+        self.G = G
+
+    def __call__(self, n) -> list:
+        return self[n]
+
+    def __missing__(self, n):
+        chain = self[n] = [n] + parents(self.G, n)
+        return chain
+
+
+def _grouping(G, chain, pairs, n_mechs: int, max_nodes: int, max_edges: int):
     """The level localities are grouped at (None, "prefecture", "province") and each one's group."""
     locs = {loc for loc, _ in pairs}
     group = {n: n for n in locs}
     if len(locs) + n_mechs <= max_nodes and len(pairs) <= max_edges:
         return None, group
     for level in ("prefecture", "province"):
-        group = {n: _ancestor(G, n, level) for n in locs}
+        group = {n: _ancestor(G, chain(n), level) for n in locs}
         if (len(set(group.values())) + n_mechs <= max_nodes
                 and len({(group[loc], m) for loc, m in pairs}) <= max_edges):
             break
     return level, group
 
 
-def _ancestor(G, n, level: str):
-    """`n`'s locality of that level (n itself when it is of that level or above)."""
-    chain = [n] + parents(G, n)
+def _ancestor(G, chain: list, level: str):
+    """The locality of that level of `chain` (a locality and its parents; the locality itself
+    when it is of that level or above)."""
     if level == "province":
         return chain[-1]
     for p in chain:
@@ -103,18 +124,17 @@ def _ancestor(G, n, level: str):
     return chain[-1]
 
 
-def _order(G, n):
-    chain = [n] + parents(G, n)
-    return (G.nodes[chain[-1]].get("code", ""), G.nodes[n].get("code", ""), n)
+def _order(G, chain, n):
+    return (G.nodes[chain(n)[-1]].get("code", ""), G.nodes[n].get("code", ""), n)
 
 
-def _locality(G, g, members: list, level) -> dict:
+def _locality(G, chain, g, members: list, level) -> dict:
     d = G.nodes[g]
-    province = ([g] + parents(G, g))[-1]
+    province = chain(g)[-1]
     names = [G.nodes[m]["label"] for m in members if m != g]
     return {"type": "locality", "label": d["label"], "code": d.get("code", ""), "level": d.get("level", ""),
             "province": G.nodes[province]["label"], "color": province_color(G.nodes[province].get("code", "")),
-            "chain": [G.nodes[p]["label"] for p in reversed(parents(G, g))],
+            "chain": [G.nodes[p]["label"] for p in reversed(chain(g)[1:])],
             "members": names if level else [], "docs": set().union(*(G.nodes[m].get("docs", set()) for m in members))}
 
 
@@ -130,7 +150,6 @@ def _add_edge(H, g, m, by_status: dict) -> None:
     k = "implements"
     H.add_edge(g, m, key=k, rel="implements", status=status, docs=len(by_doc), statuses=tuple(order))
     H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {counts}",))
-    H.graph["weight"][(g, m, k)] = (len(by_doc), sum(evidence_count(x) for items in by_doc.values() for x in items))
 
 
 def _edge_looks(H) -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..rdf import KGI, KGL, parse_assertion_index
-from .evidence import Spans, evidence_count
+from ..rdf import KGI, KGL, assertion_index_lines
+from .evidence import Spans, Weights
 from .nodes import doc_id, kind_id, level_of, loc_id, local_name, mech_id, org_id
 from .quotes import quote
 from .source import named_rows
@@ -41,8 +41,8 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     requires: dict = {}
     docs = _read_assertions(G, rows("documents"), implements, requires)
     _read_obligations(G, rows("obligations"), docs, requires)
-    G.graph.setdefault("weight", {})
-    G.graph.setdefault("evidence", {})
+    G.graph["evidence"] = {}
+    G.graph["weight"] = Weights(G.graph["evidence"])
     G.graph["documents"] = docs
     _add_assertion_edges(G, implements, requires)
     if organizations:
@@ -91,19 +91,24 @@ def _add_mechanisms(G, rows) -> None:
 def _read_assertions(G, rows, implements: dict, requires: dict) -> dict:
     """Assertions, from the documents' assertion indexes (a row per document): locality →
     mechanism by status into `implements`, requirement document → mechanism into `requires`.
-    The evidence is kept as groups of sentences (Spans), whose texts quote() reads for the
-    edges and mechanisms drawn. Returns document node id → its row."""
+    The evidence is kept as groups of sentences (Spans, their offsets as written), whose texts
+    quote() reads for the edges and mechanisms drawn. Returns document node id → its row.
+    (~250,000 lines at 10,000 documents: what is the same for a document is looked up once.)"""
     docs: dict = {}
+    mechanisms = {n: d for n, d in G.nodes(data=True) if d["type"] == "mechanism"}
     for r in rows:
-        d = doc_id(r["doc"])
+        d, doc = doc_id(r["doc"]), str(r["doc"])
         notice = str(r.get("doctype") or "") == "notice"
         loc = loc_id(r["loc"]) if r.get("loc") else None
-        for notation, status, spans in parse_assertion_index(str(r["index"])):
+        place = G.nodes[loc] if loc is not None and loc in G else None
+        source = file_name(r["source"])
+        for notation, status, written in assertion_index_lines(str(r["index"])):
             m = "m:" + notation
-            if m not in G:
+            mechanism = mechanisms.get(m)
+            if mechanism is None:
                 continue
             docs.setdefault(d, r)
-            group = Spans(str(r["doc"]), tuple(spans))
+            group = Spans(doc, written)
             if notice:
                 _add_requirement(G, d, r)
                 if status == "required":
@@ -111,12 +116,12 @@ def _read_assertions(G, rows, implements: dict, requires: dict) -> dict:
                     e["docs"].setdefault(d, []).append(group)
                     e["how"].add("required")
                     continue
-            if loc is None or loc not in G:
+            if place is None:
                 continue
-            G.nodes[loc]["docs"].add(file_name(r["source"]))
+            place["docs"].add(source)
             implements.setdefault((loc, m, status), {}).setdefault(d, []).append(group)
-            G.nodes[m]["quotes"].append((G.nodes[loc]["label"], file_name(r["source"]), group))
-            G.nodes[m]["localities"].add(loc)
+            mechanism["quotes"].append((place["label"], source, group))
+            mechanism["localities"].add(loc)
     return docs
 
 
@@ -143,18 +148,15 @@ def _add_requirement(G, d, r) -> None:
 
 
 def _add_assertion_edges(G, implements: dict, requires: dict) -> None:
-    """The implements and requires edges, with their evidence and weight (documents, sentences)."""
-    weight, evidence = G.graph["weight"], G.graph["evidence"]
+    """The implements and requires edges, with their evidence (their weight follows from it)."""
+    evidence = G.graph["evidence"]
     for (loc, m, status), by_doc in implements.items():
         k = f"implements-{status}"
         G.add_edge(loc, m, key=k, rel="implements", status=status)
         evidence[(loc, m, k)] = (status, by_doc, ())
-        weight[(loc, m, k)] = (len(by_doc), sum(evidence_count(x) for texts in by_doc.values() for x in texts))
     for (d, m), e in requires.items():
         G.add_edge(d, m, key="requires", rel="requires", status="required")
         evidence[(d, m, "requires")] = ("required", e["docs"], tuple(sorted(e["how"])))
-        weight[(d, m, "requires")] = (len(e["docs"]),
-                                      sum(evidence_count(x) for texts in e["docs"].values() for x in texts))
         G.nodes[d]["mechanisms"].add(m)
 
 
