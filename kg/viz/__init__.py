@@ -103,7 +103,7 @@ def _gc_paused():
 
 def _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges, view) -> VizResult:
     t0 = time.perf_counter()
-    G = build_graph(store, rid, quote_all=False, organizations=view == "full")
+    G = build_graph(store, rid, quote_all=False, organizations=view == "full", tips=view == "full")
     t1 = time.perf_counter()
     mechs = resolve_mechanism(store, mechanism) if mechanism else None
     try:

@@ -16,7 +16,7 @@ import math
 import networkx as nx
 
 from .evidence import Weights
-from .nodes import LEVEL_TEXT, parents
+from .nodes import LEVEL_TEXT, chain_up, parent_map
 from .palette import STATUSES, province_color
 from .positions import COLUMNS_UP_TO
 from .text import escape, short
@@ -89,13 +89,13 @@ class _Chains(dict):
 
     def __init__(self, G):
         super().__init__()
-        self.G = G
+        self.parent = parent_map(G)
 
     def __call__(self, n) -> list:
         return self[n]
 
     def __missing__(self, n):
-        chain = self[n] = [n] + parents(self.G, n)
+        chain = self[n] = [n] + chain_up(self.parent, n)
         return chain
 
 

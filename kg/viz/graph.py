@@ -14,7 +14,7 @@ from .tips import node_tips
 
 
 def build_graph(store, region: str | None = None, quote_all: bool = True,
-                organizations: bool = True) -> nx.MultiDiGraph:
+                organizations: bool = True, tips: bool = True) -> nx.MultiDiGraph:
     """The graph of the store: typed nodes, edges with relation (and status).
 
     region: a locality node id (as resolve_region gives it). Then only the part that
@@ -30,7 +30,8 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     viz-region-documents: a row per document); their evidence texts are read by quote(), for
     the whole graph (quote_all) or, as visualize() does, for the part of it that is drawn.
     organizations: False leaves out organizations and roles (the default view draws neither; at
-    10,000 documents their query is 12 of the 18 s).
+    10,000 documents their query is 12 of the 18 s). tips: False leaves the nodes without
+    tooltips, for a view that writes its own (bipartite(); with quote_all they are made anyway).
     """
     rows = _scoped_rows(store, region)
     G = nx.MultiDiGraph()
@@ -48,7 +49,8 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     if organizations:
         kinds = {str(r["kind"]): r for r in named_rows(store, "viz-institutions")}
         _add_organizations(G, rows("organizations"), kinds)
-    node_tips(G)
+    if tips or quote_all:
+        node_tips(G)
     if quote_all:
         quote(store, G)
     return G

@@ -56,6 +56,29 @@ def parents(G, n) -> list:
         out.append(cur)
 
 
+def parent_map(G) -> dict:
+    """node → the locality it is located in (the one parents() follows), for every node of G
+    located in one: read from one pass over the edges, where parents() looks at every
+    neighbour of each node it visits (a locality of a 10,000-document store has ~50)."""
+    out: dict = {}
+    types = {n: d.get("type") for n, d in G.nodes(data=True)}
+    for u, v, d in G.edges(data=True):
+        if u not in out and d.get("rel") == "located_in" and types[v] == "locality":
+            out[u] = v
+    return out
+
+
+def chain_up(parent: dict, n) -> list:
+    """parents() of `n` from a parent_map()."""
+    out, seen = [], {n}
+    cur = n
+    while cur in parent and parent[cur] not in seen:
+        cur = parent[cur]
+        seen.add(cur)
+        out.append(cur)
+    return out
+
+
 def broader_view(G):
     """G with its broader edges only (mechanism → broader mechanism)."""
     return nx.subgraph_view(G, filter_edge=lambda u, v, k: G.edges[u, v, k]["rel"] == "broader")

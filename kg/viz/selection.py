@@ -4,7 +4,7 @@ from __future__ import annotations
 import networkx as nx
 
 from .errors import VizError
-from .nodes import broader_view, mech_id, parents
+from .nodes import broader_view, chain_up, mech_id, parent_map, parents
 from .palette import STATUSES
 from .source import named_rows
 
@@ -48,10 +48,11 @@ def select(G: nx.MultiDiGraph, region: str | None = None, mechanisms: set | None
     if mechanisms is None and status is None:
         nodes |= _places(G, under, above)
     # context: the parent chain of every locality, the broader chain of every mechanism
+    parent = parent_map(G)
     for n in list(nodes):
         t = G.nodes[n]["type"]
         if t == "locality":
-            nodes |= set(parents(G, n))
+            nodes |= set(chain_up(parent, n))
         elif t == "mechanism":
             nodes |= nx.descendants(broader_view(G), n)
     if not nodes:
@@ -74,7 +75,8 @@ def _region_scope(G, region):
         return None, set()
     if region not in G:
         raise VizError(f"no document of {region.split(':', 1)[1]} or of any locality under it in the store")
-    under = {region} | {n for n in G if G.nodes[n]["type"] == "locality" and region in parents(G, n)}
+    parent = parent_map(G)
+    under = {region} | {n for n in G if G.nodes[n]["type"] == "locality" and region in chain_up(parent, n)}
     return under, set(parents(G, region))
 
 

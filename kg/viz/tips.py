@@ -1,19 +1,24 @@
 """Tooltips: escaped HTML summing up a node, or quoting the evidence of an edge."""
 from __future__ import annotations
 
-from .nodes import LEVEL_TEXT, parents
+from .nodes import LEVEL_TEXT, chain_up, parent_map, parents
 from .text import MAX_QUOTES, escape, file_name, quotes_html, short
 
 
 def node_tips(G) -> None:
     """Set the tooltip (`tip`) of every node of G; a mechanism's quotes are added by quote()."""
+    parent = parent_map(G)          # every locality's chain from one pass over the edges
     for n, d in G.nodes(data=True):
-        d["tip"] = NODE_TIPS[d["type"]](G, n, d)
+        if d["type"] == "locality":
+            d["tip"] = locality_tip(G, n, d, chain_up(parent, n))
+        else:
+            d["tip"] = NODE_TIPS[d["type"]](G, n, d)
 
 
-def locality_tip(G, n, d) -> str:
+def locality_tip(G, n, d, up: list | None = None) -> str:
+    """A locality's tooltip; `up`: its parents (nearest first) when the caller has them."""
     lv = LEVEL_TEXT.get(d.get("level"), "")
-    chain = [G.nodes[p]["label"] for p in parents(G, n)]
+    chain = [G.nodes[p]["label"] for p in (parents(G, n) if up is None else up)]
     tip = f"<b>{escape(d['label'])}</b> <span class=\"src\">{escape(lv)} {escape(d.get('code'))}</span>"
     if chain:
         tip += f"<div>{escape(' › '.join(reversed(chain)))}</div>"
