@@ -35,7 +35,7 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     """
     rows = _scoped_rows(store, region)
     G = nx.MultiDiGraph()
-    _add_localities(G, rows("localities"))
+    _add_localities(G, rows("localities") if region else documented_and_above(rows("localities")))
     # the few hundred mechanisms of the scheme and the few institution kinds: never scoped
     _add_mechanisms(G, named_rows(store, "viz-mechanisms"))
     implements: dict = {}
@@ -62,6 +62,23 @@ def _scoped_rows(store, region):
         return lambda name: named_rows(store, "viz-" + name)
     target = {"target": f"<{KGL}{region.split(':', 1)[1]}>"}
     return lambda name: named_rows(store, "viz-region-" + name, target)
+
+
+def documented_and_above(rows) -> list[dict]:
+    """The rows of viz-localities (every division) of the divisions some document is about
+    (?documented) and of every division above them, in their order."""
+    up: dict = {}
+    for r in rows:
+        if r.get("parent"):
+            up.setdefault(str(r["loc"]), []).append(str(r["parent"]))
+    keep: set = set()
+    todo = [str(r["loc"]) for r in rows if r.get("documented")]
+    while todo:
+        loc = todo.pop()
+        if loc not in keep:
+            keep.add(loc)
+            todo.extend(up.get(loc, ()))
+    return [r for r in rows if str(r["loc"]) in keep]
 
 
 def _add_localities(G, rows) -> None:
