@@ -124,31 +124,32 @@ def _under(code: str, region) -> bool:
 
 
 def matrix(store, params: dict) -> str:
-    from .. import places
+    """The locality × mechanism matrix (the `matrix` named query's cells), a page of
+    MATRIX_PAGE_ROWS localities at a time: only the shown localities' cells are read
+    (server-matrix-cells), and with ?region= those of the region's localities, whose columns
+    they are."""
     region_param = params.get("region") or ""
-    region = None
-    if region_param:
-        try:
-            region = places.one_region(region_param)
-        except places.RegionError as e:
-            raise PageError(404, str(e)) from None
+    region = _matrix_region(region_param)
     try:
         page = max(1, int(params.get("page") or 1))
     except ValueError:
         raise PageError(400, f"page {params['page']!r} is not a number") from None
-    regions: dict = {}
-    for r in _query(store, "matrix"):
-        if region is None or _under(str(r["code"]), region):
-            regions.setdefault((str(r["code"]), str(r["locality"])), {})[str(r["notation"])] = str(r["statuses"])
-    columns = sorted({n for cells in regions.values() for n in cells})
-    labels = {str(r["notation"]): str(r["label"]) for r in _query(store, "server-mechanism-labels")}
-    n_pages = max(1, -(-len(regions) // MATRIX_PAGE_ROWS))
-    shown = sorted(regions.items())[(page - 1) * MATRIX_PAGE_ROWS:page * MATRIX_PAGE_ROWS]
+    localities = sorted((str(r["code"]), str(r["locality"])) for r in _query(store, "server-matrix-localities")
+                        if region is None or _under(str(r["code"]), region))
+    shown = localities[(page - 1) * MATRIX_PAGE_ROWS:page * MATRIX_PAGE_ROWS]
+    mechanisms = _query(store, "server-matrix-mechanisms")
+    labels = {str(r["notation"]): str(r["label"]) for r in mechanisms}
+    if region is None:
+        columns = sorted(labels)
+        cells = _matrix_cells(store, shown)
+    else:           # a region's columns are the mechanisms its localities report
+        cells = _matrix_cells(store, localities)
+        columns = sorted({n for row in cells.values() for n in row})
     rows, order, marks = [], status_data.stated(), status_data.marks()
-    for (code, name), cells in shown:
+    for code, name in shown:
         row_cells = []
         for c in columns:
-            statuses = cells.get(c, "").split()
+            statuses = cells.get((code, name), {}).get(c, [])
             if not statuses:
                 row_cells.append(None)
                 continue
@@ -158,10 +159,39 @@ def matrix(store, params: dict) -> str:
         rows.append({"code": code, "name": name, "cells": row_cells})
     title = "Region × mechanism matrix" + (f" — {region.name} ({region.code})" if region else "")
     return render("matrix.html", title=title, region_param=region_param, columns=columns,
-                  labels=labels, rows=rows, page=page, pages=n_pages,
-                  scope={"region": region.code} if region else {}, n_regions=len(regions),
+                  labels=labels, rows=rows, page=page, pages=max(1, -(-len(localities) // MATRIX_PAGE_ROWS)),
+                  scope={"region": region.code} if region else {}, n_regions=len(localities),
                   first=(page - 1) * MATRIX_PAGE_ROWS + 1,
                   last=(page - 1) * MATRIX_PAGE_ROWS + len(shown))
+
+
+def _matrix_region(region_param: str):
+    """The region of the matrix page's ?region= (None: all), or a 404 naming the closest."""
+    from .. import places
+    if not region_param:
+        return None
+    try:
+        return places.one_region(region_param)
+    except places.RegionError as e:
+        raise PageError(404, str(e)) from None
+
+
+def _matrix_cells(store, localities: list) -> dict:
+    """(code, name) → {notation: [statuses, in notation order]} of the sorted `localities`,
+    from their documents' assertion indexes: one query for the range of their codes, the rows
+    of other localities in that range left out."""
+    from ..rdf import assertion_index_lines
+    if not localities:
+        return {}
+    wanted = set(localities)
+    found: dict = {}
+    for r in _query(store, "server-matrix-cells", {"from_code": localities[0][0], "to_code": localities[-1][0]}):
+        key = (str(r["code"]), str(r["locality"]))
+        if key in wanted:
+            row = found.setdefault(key, {})
+            for notation, status, _ in assertion_index_lines(str(r["index"])):
+                row.setdefault(notation, set()).add(status)
+    return {key: {n: sorted(s) for n, s in row.items()} for key, row in found.items()}
 
 
 _GRAPH_CACHE: dict = {}
