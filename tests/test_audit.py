@@ -443,3 +443,26 @@ def test_weakness_and_not_reported_are_told_apart():
     for i, a in enumerate(shown):
         for b in shown[i + 1:]:
             assert math.dist(lab(a.colour), lab(b.colour)) >= 30, (a.notation, b.notation)
+
+
+@pytest.mark.parametrize("region", ["乳山市", "山东省"])
+def test_reported_rows_are_locality_mechanisms(store_dir, region):
+    """What a region's page lists as reported (kg.audit.reported_rows, from the documents'
+    assertion indexes) is what the named query locality-mechanisms answers: the same assertions,
+    places, documents and first evidence sentence, in its order of place, notation and status."""
+    from kg import audit as au
+    with api.open_store(store_dir, read_only=True) as s:
+        expected = api.query(s, "locality-mechanisms", {"locality": region}).to_dicts()
+        report = au.audit(s, region, write=False, quotes=False)
+        got = au.reported_rows(s, au.region_documents(s, report.iri))
+        quoted = au.reported_rows(s, au.region_documents(s, report.iri), quote=1)
+    fields = ("notation", "mechanism", "status", "place", "document", "evidence")
+    assert expected and len(got) == len(expected)
+    assert sorted(tuple(str(r[k]) for k in fields) for r in got) == \
+        sorted(tuple(str(r[k]) for k in fields) for r in expected)
+    key = [(r["place"], r["notation"], r["status"]) for r in expected]
+    assert [(r["place"], r["notation"], r["status"]) for r in got] == key
+    first = {}
+    for r in quoted:                    # quote=1: the first row of each mechanism has its text
+        assert (r["evidence"] is not None) == (r["notation"] not in first)
+        first.setdefault(r["notation"], r)

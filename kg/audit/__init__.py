@@ -11,6 +11,7 @@ The layers, each using only those before it:
 - kg.audit.evaluation: a region's rows (kg:AuditStatusScheme: implemented, partly, planned,
   weakness, not reported, no documents), missing first, and roll-ups;
 - kg.audit.records: the DPV audit records written to the store;
+- kg.audit.reported: what a region's documents report, mechanism by mechanism (a region's page);
 - kg.audit.rendering: table, JSON, CSV, HTML and the matrix.
 """
 from __future__ import annotations
@@ -22,6 +23,7 @@ from .. import places
 from ..rdf import KGL
 from .evaluation import (AuditReport, Row, broader_notations, localities, quote_evidence,
                          region_documents, region_report, reports_by_requirement)
+from .reported import mechanism_labels, reported_rows
 from .records import AUDIT_GRAPH, COMPLIANCE, DPV, KGA, record_triples, write_records
 from .rendering import (CSV_FIELDS, format_csv, format_html, format_html_matrix, format_json,
                         format_matrix_table, format_table, render, summary_counts)
@@ -31,8 +33,9 @@ from .requirements import (BASELINE, AuditError, ReqSet, choose_sets, requiremen
 __all__ = ["AUDIT_GRAPH", "BASELINE", "COMPLIANCE", "CSV_FIELDS", "DPV", "KGA", "AuditError",
            "AuditReport", "ReqSet", "Row", "audit", "audit_all", "choose_sets", "format_csv",
            "format_html", "format_html_matrix", "format_json", "format_matrix_table", "format_table",
-           "quote_evidence", "record_triples", "render", "requirement_sets", "resolve_region",
-           "summary_counts", "title_or", "write_records"]
+           "mechanism_labels", "quote_evidence", "record_triples", "region_documents", "render",
+           "reported_rows", "requirement_sets", "resolve_region", "summary_counts", "title_or",
+           "write_records"]
 
 
 def audit(store, region: str, against: str = "applicable", *, write: bool = False,
