@@ -162,12 +162,15 @@ def stats(store, triples: bool = True) -> dict:
     return out
 
 
-def validate(store, document: str | None = None, *, revalidate: bool = False, workers: int = 1):
+def validate(store, document: str | None = None, *, revalidate: bool = False, workers: int = 1,
+             engine: str = "sparql"):
     """SHACL-validate the store's graphs (or one document's) with ontology/shapes.ttl, only those
-    changed since the last validation unless `revalidate`, pySHACL in `workers` processes
-    (kg.validate). Returns a kg.validate.Validation, which unpacks as (conforms, report_text)."""
+    changed since the last validation unless `revalidate`, by the shapes compiled to SPARQL
+    (engine "sparql") or by pySHACL ("pyshacl"), in `workers` processes (kg.validate).
+    Returns a kg.validate.Validation, which unpacks as (conforms, report_text)."""
     from . import validate as _validate
-    return _validate.validate(store, document, revalidate=revalidate, workers=workers)
+    return _validate.validate(store, document, revalidate=revalidate, workers=workers,
+                              engine=engine)
 
 
 def remove(store, document: str) -> bool:

@@ -350,12 +350,15 @@ def stats(store_path, fmt, output):
               help="Validate every graph again, not only those changed since the last validation.")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Processes running the SHACL validation.")
+@click.option("--engine", type=click.Choice(["sparql", "pyshacl"]), default="sparql",
+              show_default=True, help="The shapes as SPARQL in the store, or pySHACL (the reference).")
 @store_option
 @output_options(("table", "json"))
-def validate(document, revalidate, workers, store_path, fmt, output):
+def validate(document, revalidate, workers, engine, store_path, fmt, output):
     """Check the store against ontology/shapes.ttl (SHACL), graph by graph."""
     with _open(store_path, read_only=True) as store:
-        result = api.validate(store, document, revalidate=revalidate, workers=workers)
+        result = api.validate(store, document, revalidate=revalidate, workers=workers,
+                              engine=engine)
     counts = f"{result.checked} graph(s) validated, {result.reused} unchanged since the last validation"
     if fmt == "json":
         _emit(format_record({"conforms": result.conforms, "checked": result.checked,

@@ -1,0 +1,323 @@
+"""SHACL Core shapes compiled into SPARQL SELECT queries, each finding over a whole store the
+violations of one constraint (or of several per-value constraints of one shape, in one pass).
+
+The shapes are read from their Turtle file at run time; nothing of them is restated here. What
+is here are the general rules of the SHACL Core components the compiler knows (SHACL 1.0, §2-4):
+
+  targets        sh:targetClass (instances of the class or of a subclass: rdf:type and
+                 rdfs:subClassOf*), sh:targetObjectsOf, sh:targetSubjectsOf
+  paths          an IRI, a sequence list, sh:inversePath, sh:alternativePath
+  per value      sh:datatype (a literal of that datatype, and for the XSD types SPARQL can cast,
+                 a well-formed one: "abc"^^xsd:integer fails), sh:nodeKind, sh:pattern (+ sh:flags,
+                 on STR of the value; a blank node fails), sh:in (term equality, not value
+                 equality), sh:class (rdf:type/rdfs:subClassOf*), sh:min/maxInclusive,
+                 sh:min/maxExclusive (a value that cannot be compared fails), sh:min/maxLength
+  per focus      sh:minCount, sh:maxCount (distinct value nodes), sh:hasValue
+  reporting      sh:message, sh:severity (sh:Violation by default), sh:deactivated
+
+Node-level constraints (on a node shape) take the focus node as the one value node. A property
+shape shared by several node shapes (kgs:inOneDocument) is compiled once, for the union of their
+focus nodes. Any other sh: term on a shape (sh:node, sh:or, sh:closed, sh:lessThan, ...) raises
+`UnsupportedShape`, naming the shape and the term: such a shape is never skipped silently.
+
+The data graph is the store's union default graph; each focus node is found with the named
+graph (?g) that makes it a target (its rdf:type triple, the triple it is the object of), which
+is how a result is told to belong to a document. Each query comes in two forms: for the whole
+store it scans the path's triples first and joins the few failing ones to the focus nodes; for a
+few graphs (`VALUES ?g`) it starts from their focus nodes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import rdflib
+from rdflib import RDF, RDFS, BNode, Literal, URIRef
+from rdflib.collection import Collection
+
+SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+XSD = "http://www.w3.org/2001/XMLSchema#"
+RDF_LANGSTRING = RDF.langString
+
+# Terms on a shape that carry no constraint of their own.
+DESCRIPTIVE = {SH.message, SH.severity, SH.deactivated, SH.name, SH.description, SH.order,
+               SH.group, SH.flags, SH.path, SH.property, SH.targetClass, SH.targetObjectsOf,
+               SH.targetSubjectsOf}
+SHAPE_TYPES = {SH.NodeShape, SH.PropertyShape}
+# sh:datatype values whose lexical form SPARQL can check by casting (SPARQL 1.1, §17.5)
+# (every xsd:string literal is well-formed)
+CASTABLE = {XSD + t for t in ("boolean", "decimal", "integer", "float", "double",
+                              "dateTime")}
+PER_VALUE = {SH.datatype, SH.nodeKind, SH.pattern, SH["in"], SH.minInclusive, SH.maxInclusive,
+             SH.minExclusive, SH.maxExclusive, SH.minLength, SH.maxLength}
+PER_FOCUS = {SH.minCount, SH.maxCount, SH.hasValue, SH["class"]}
+PATHS = {SH.inversePath, SH.alternativePath}
+COMPARISONS = {SH.minInclusive: ">=", SH.maxInclusive: "<=", SH.minExclusive: ">",
+               SH.maxExclusive: "<"}
+NODE_KINDS = {SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isLiteral(?v)",
+              SH.BlankNodeOrIRI: "!isLiteral(?v)", SH.BlankNodeOrLiteral: "!isIRI(?v)",
+              SH.IRIOrLiteral: "!isBlank(?v)"}
+
+
+# Where a check restricted to some graphs says which (`VALUES ?g { ... }`); nothing on the whole store.
+GRAPHS = "%GRAPHS%"
+# Where the values or focus nodes a check's prefilter found go (`VALUES ?v { ... }`).
+VALUES = "%VALUES%"
+FOCI = VALUES
+
+
+class UnsupportedShape(ValueError):
+    """A shapes file uses a SHACL construct this compiler does not implement."""
+
+
+@dataclass(frozen=True)
+class Constraint:
+    """One constraint of one shape, as the report names it."""
+    shape: object                 # the shape's node in the shapes graph
+    component: str                # e.g. "MaxCountConstraintComponent"
+    parameter: object             # the constraint's value in the shapes graph
+    path: str | None              # SPARQL property path, None on a node shape
+    severity: str
+    message: str
+
+
+@dataclass
+class Check:
+    """A SPARQL query whose rows (?g ?f [?v] [?b0 ?b1 ...]) are violations of `constraints`:
+    with flags ?bN, row violates constraints[N] where ?bN is true; else every constraint (one)."""
+    constraints: list[Constraint]
+    whole: str                    # the query over the whole store
+    focused: str                  # the query starting from the focus nodes of some graphs
+    has_value: bool
+    flags: bool = False
+    # over the whole store: a query of the failing values (?v) or focus nodes (?f) to run
+    # first (none, no violation), and then the query with those
+    prefilter: str | None = None
+    prefilter_var: str = "v"
+
+    def first(self) -> str:
+        """The prefilter's query (over the whole store)."""
+        return self.prefilter.replace(GRAPHS, "")
+
+    def sparql(self, graphs: list[str] | None = None, values: list[str] = ()) -> str:
+        """The query over the whole store (with the `values` its prefilter found, as SPARQL
+        terms), or (`graphs`) over the focus nodes of those graphs."""
+        if graphs is None:
+            values = f"VALUES ?{self.prefilter_var} {{ {' '.join(values)} }}"
+            return self.whole.replace(GRAPHS, "").replace(VALUES, values)
+        values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
+        return self.focused.replace(GRAPHS, values)
+
+
+@dataclass
+class Shape:
+    node: object
+    path: str | None = None
+    targets: list[str] = field(default_factory=list)   # focus patterns binding ?g ?f
+
+
+def compile_shapes(shapes: rdflib.Graph, subclasses) -> list[Check]:
+    """The checks of every active shape. `subclasses(class IRI)` gives the class and its
+    subclasses in the data (rdfs:subClassOf*), as IRIs."""
+    for s in set(shapes.subjects()):
+        _refuse_unknown(shapes, s)
+    node_shapes = {s for s in shapes.subjects(RDF.type, SH.NodeShape)}
+    node_shapes |= {s for p in (SH.targetClass, SH.targetObjectsOf, SH.targetSubjectsOf)
+                    for s in shapes.subjects(p, None) if shapes.value(s, SH.path) is None}
+    property_targets: dict = {}
+    checks: list[Check] = []
+    for node in sorted(node_shapes, key=str):
+        if _deactivated(shapes, node):
+            continue
+        shape = Shape(node, None, _targets(shapes, node, subclasses))
+        checks += _checks(shapes, shape, subclasses)
+        for prop in shapes.objects(node, SH.property):
+            property_targets.setdefault(prop, []).extend(shape.targets)
+    for prop in set(shapes.subjects(SH.path, None)):
+        property_targets.setdefault(prop, []).extend(_targets(shapes, prop, subclasses))
+    for prop, targets in sorted(property_targets.items(), key=lambda kv: str(kv[0])):
+        if targets and not _deactivated(shapes, prop):
+            checks += _checks(shapes, Shape(prop, sparql_path(shapes, prop), targets), subclasses)
+    return checks
+
+
+def _refuse_unknown(shapes: rdflib.Graph, s) -> None:
+    for p, o in shapes.predicate_objects(s):
+        if p == RDF.type and o in (RDFS.Class, rdflib.OWL.Class):
+            raise UnsupportedShape(f"shape {_name(shapes, s)} is also a class (implicit class "
+                                   f"target), which the SPARQL validation does not implement")
+        if str(p).startswith(str(SH)) and p not in DESCRIPTIVE | PER_VALUE | PER_FOCUS | PATHS:
+            raise UnsupportedShape(f"shape {_name(shapes, s)} uses {_name(shapes, p)}, which the "
+                                   f"SPARQL validation does not implement (--engine pyshacl does)")
+
+
+def _deactivated(shapes: rdflib.Graph, node) -> bool:
+    return any(o.toPython() is True for o in shapes.objects(node, SH.deactivated)
+               if isinstance(o, Literal))
+
+
+def _targets(shapes: rdflib.Graph, node, subclasses) -> list[str]:
+    out = []
+    for cls in shapes.objects(node, SH.targetClass):
+        types = " ".join(f"<{c}>" for c in subclasses(str(cls)))
+        out.append(f"{GRAPHS} VALUES ?t {{ {types} }} GRAPH ?g {{ ?f a ?t }}")
+    for p in shapes.objects(node, SH.targetObjectsOf):
+        out.append(f"{GRAPHS} GRAPH ?g {{ ?focusSubject <{p}> ?f }}")
+    for p in shapes.objects(node, SH.targetSubjectsOf):
+        out.append(f"{GRAPHS} GRAPH ?g {{ ?f <{p}> ?focusObject }}")
+    return out
+
+
+def sparql_path(shapes: rdflib.Graph, node) -> str:
+    """The SPARQL property path of a property shape's sh:path (SHACL §2.3.1)."""
+    path = shapes.value(node, SH.path)
+    return _path(shapes, path, node)
+
+
+def _path(shapes: rdflib.Graph, path, shape) -> str:
+    if isinstance(path, URIRef):
+        return f"<{path}>"
+    if isinstance(path, BNode) and shapes.value(path, RDF.first) is not None:
+        return "(" + "/".join(_path(shapes, p, shape) for p in Collection(shapes, path)) + ")"
+    if isinstance(path, BNode) and shapes.value(path, SH.inversePath) is not None:
+        return "^" + _path(shapes, shapes.value(path, SH.inversePath), shape)
+    if isinstance(path, BNode) and shapes.value(path, SH.alternativePath) is not None:
+        parts = Collection(shapes, shapes.value(path, SH.alternativePath))
+        return "(" + "|".join(_path(shapes, p, shape) for p in parts) + ")"
+    raise UnsupportedShape(f"shape {_name(shapes, shape)} has a sh:path the SPARQL validation "
+                           f"does not implement: {path!r}")
+
+
+def _name(shapes: rdflib.Graph, term) -> str:
+    if isinstance(term, BNode):
+        path = shapes.value(term, SH.path)
+        return f"[ sh:path {shapes.namespace_manager.normalizeUri(path)} ]" \
+            if isinstance(path, URIRef) else "[ a blank node shape ]"
+    return shapes.namespace_manager.normalizeUri(term)
+
+
+# ---------------------------------------------------------------------- the queries
+
+def _checks(shapes: rdflib.Graph, shape: Shape, subclasses) -> list[Check]:
+    """One check for the per-value constraints of `shape` together, one per other constraint."""
+    severity = str(shapes.value(shape.node, SH.severity) or SH.Violation)
+    message = " / ".join(sorted(str(m) for m in shapes.objects(shape.node, SH.message)))
+    per_value, others = [], []
+    for p, o in sorted(shapes.predicate_objects(shape.node)):
+        if p in PER_VALUE or (p in (SH.hasValue,) and shape.path is None):
+            per_value.append((p, o))
+        elif p in PER_FOCUS:
+            if p in (SH.minCount, SH.maxCount) and shape.path is None:
+                raise UnsupportedShape(f"shape {_name(shapes, shape.node)} has {_name(shapes, p)} "
+                                       f"without sh:path")
+            others.append((p, o))
+    focus = " UNION ".join(f"{{ {t} }}" for t in shape.targets)
+    out = []
+
+    def constraint(p, o) -> Constraint:
+        component = p.split("#")[-1]
+        component = component[0].upper() + component[1:] + "ConstraintComponent"
+        return Constraint(shape.node, component, o, shape.path, severity, message)
+    if per_value:
+        conditions = [_condition(shapes, shape, p, o) for p, o in per_value]
+        out.append(_per_value_check([constraint(p, o) for p, o in per_value], conditions,
+                                    shape.path, focus))
+    for p, o in others:
+        if p == SH["class"]:
+            out.append(_class_check(constraint(p, o), subclasses(str(o)), shape.path, focus))
+        else:
+            out.append(_per_focus_check(constraint(p, o), p, o, shape.path, focus))
+    return out
+
+
+def _condition(shapes: rdflib.Graph, shape: Shape, p, o) -> str:
+    """A SPARQL expression true when the value ?v passes constraint (p, o); an error (e.g. an
+    incomparable value) counts as failing, as SHACL says."""
+    if p == SH.datatype:
+        if o == RDF_LANGSTRING:
+            return "isLiteral(?v) && lang(?v) != \"\""
+        ok = f"isLiteral(?v) && lang(?v) = \"\" && datatype(?v) = <{o}>"
+        # a cast of the lexical form fails on an ill-typed literal ("abc"^^xsd:integer)
+        return ok + (f" && isLiteral(<{o}>(STR(?v)))" if str(o) in CASTABLE else "")
+    if p == SH.nodeKind:
+        if o not in NODE_KINDS:
+            raise UnsupportedShape(f"shape {_name(shapes, shape.node)}: unknown sh:nodeKind {o}")
+        return NODE_KINDS[o]
+    if p == SH.pattern:
+        flags = shapes.value(shape.node, SH.flags)
+        extra = f", {_term(flags)}" if flags is not None else ""
+        return f"!isBlank(?v) && REGEX(STR(?v), {_term(o)}{extra})"
+    if p == SH["in"]:
+        members = list(Collection(shapes, o))
+        return " || ".join(f"sameTerm(?v, {_term(m)})" for m in members) or "false"
+    if p == SH.hasValue:
+        return f"sameTerm(?v, {_term(o)})"
+    if p in COMPARISONS:
+        return f"?v {COMPARISONS[p]} {_term(o)}"
+    compare = ">=" if p == SH.minLength else "<="
+    return f"!isBlank(?v) && STRLEN(STR(?v)) {compare} {int(o)}"
+
+
+def _per_value_check(constraints, conditions, path, focus) -> Check:
+    flags = " ".join(f"?b{i}" for i in range(len(conditions)))
+    binds = " ".join(f"BIND(!COALESCE({c}, false) AS ?b{i})" for i, c in enumerate(conditions))
+    test = " || ".join(f"?b{i}" for i in range(len(conditions)))
+    if path is None:
+        values = f"{{ SELECT DISTINCT ?f WHERE {{ {focus} }} }} BIND(?f AS ?v)"
+        focused_values = "BIND(?f AS ?v)"
+    else:
+        values = f"?f {path} ?v"
+        focused_values = values
+    whole = (f"SELECT DISTINCT ?g ?f ?v {flags} WHERE {{ {{ SELECT ?f ?v {flags} WHERE "
+             f"{{ {values} {binds} FILTER({test}) }} }} {focus} }}")
+    focused = (f"SELECT DISTINCT ?g ?f ?v {flags} WHERE {{ {focus} {focused_values} "
+               f"{binds} FILTER({test}) }}")
+    return Check(constraints, whole, focused, has_value=True, flags=True)
+
+
+def _class_check(constraint: Constraint, classes: list[str], path, focus) -> Check:
+    """sh:class: the values that are no instance of the class or a subclass. Over the whole
+    store, found first among the distinct values of the path (a few dozen concepts for 250,000
+    assertions), and only those joined to their focus nodes."""
+    types = " ".join(f"<{c}>" for c in classes)
+    instance = f"MINUS {{ ?v a ?vt VALUES ?vt {{ {types} }} }}"
+    if path is None:
+        query = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {focus} BIND(?f AS ?v) {instance} }}"
+        return Check([constraint], query, query, has_value=True)
+    prefilter = (f"SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ ?x {path} ?v }} }} "
+                 f"{instance} }}")
+    whole = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {VALUES} ?f {path} ?v {focus} }}"
+    focused = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {focus} ?f {path} ?v {instance} }}"
+    return Check([constraint], whole, focused, has_value=True, prefilter=prefilter)
+
+
+def _per_focus_check(constraint: Constraint, p, o, path, focus) -> Check:
+    if p == SH.hasValue:
+        query = f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} {_term(o)} }} }}"
+        return Check([constraint], query, query, has_value=False)
+    n = int(o)
+    if p == SH.minCount and n == 1:
+        query = f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} ?v }} }}"
+        return Check([constraint], query, query, has_value=False)
+    if p == SH.minCount:
+        query = (f"SELECT ?g ?f WHERE {{ {focus} OPTIONAL {{ ?f {path} ?v }} }} "
+                 f"GROUP BY ?g ?f HAVING (COUNT(DISTINCT ?v) < {n})")
+        return Check([constraint], query, query, has_value=False)
+    # over the whole store: the focus nodes with more than n values counted with the repeats a
+    # triple in two graphs gives (cheaper than counting distinct ones), then counted exactly
+    prefilter = (f"SELECT DISTINCT ?f WHERE {{ {{ SELECT ?f WHERE {{ ?f {path} ?v }} GROUP BY ?f "
+                 f"HAVING (COUNT(?v) > {n}) }} {focus} }}")
+    focused = (f"SELECT ?g ?f WHERE {{ {focus} ?f {path} ?v }} GROUP BY ?g ?f "
+               f"HAVING (COUNT(DISTINCT ?v) > {n})")
+    whole = (f"SELECT ?g ?f WHERE {{ {FOCI} {focus} ?f {path} ?v }} GROUP BY ?g ?f "
+             f"HAVING (COUNT(DISTINCT ?v) > {n})")
+    return Check([constraint], whole, focused, has_value=False, prefilter=prefilter,
+                 prefilter_var="f")
+
+
+def _term(term) -> str:
+    """A shapes-graph term in SPARQL syntax."""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    raise UnsupportedShape(f"a blank node where SHACL wants an IRI or a literal: {term!r}")

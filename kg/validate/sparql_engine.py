@@ -1,0 +1,212 @@
+"""SHACL validation inside the store: the shapes compiled into SPARQL (kg.validate.shacl), run
+by Oxigraph over the union of the store's graphs, each violation told with the graph its focus
+node is a target in.
+
+pySHACL reads every triple into Python objects (~35-50 ms a document graph); these queries scan
+each constrained predicate's triples once in the store, whatever the number of documents.
+"""
+from __future__ import annotations
+
+import hashlib
+import multiprocessing as mp
+from dataclasses import dataclass
+from pathlib import Path
+
+import rdflib
+
+from kg import ontology
+from kg.namespaces import CATALOG_GRAPH
+from kg.validate import shacl
+
+SHAPES_FILE = "shapes.ttl"
+RDFS_SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+VIOLATION = str(shacl.SH.Violation)
+# A report of more graphs than this is made from the queries over the whole store (each scans
+# its predicate's triples once) rather than from those starting at the graphs' focus nodes.
+FOCUSED_MAX_GRAPHS = 500
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One validation result (SHACL §3.6): where it was found and what it breaks."""
+    graph: str          # the named graph in which the focus node is a target
+    focus: object       # pyoxigraph term
+    value: object       # pyoxigraph term, or None (count and hasValue constraints)
+    constraint: shacl.Constraint
+
+    @property
+    def conforming(self) -> bool:
+        """Warnings and infos do not make a graph fail (pySHACL's allow_warnings)."""
+        return self.constraint.severity != VIOLATION
+
+
+def shapes_path() -> Path:
+    return ontology.ontology_dir() / SHAPES_FILE
+
+
+def fingerprint() -> str:
+    """What the remembered results depend on besides the data: the shapes, the ontology files
+    and this engine's code."""
+    digest = hashlib.sha256(b"sparql")
+    for path in [ontology.ontology_dir() / n for n in ontology.ONTOLOGY_FILES + (SHAPES_FILE,)]:
+        if path.exists():
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for module in (shacl.__file__, __file__):
+        digest.update(Path(module).read_bytes())
+    return digest.hexdigest()
+
+
+class Validator:
+    """The compiled shapes for one store (subclass closures are read from its data)."""
+
+    def __init__(self, store):
+        self.store = store
+        self.shapes = rdflib.Graph().parse(shapes_path(), format="turtle")
+        self._subclasses: dict[str, list[str]] = {}
+        self.checks = shacl.compile_shapes(self.shapes, self.subclasses)
+        self._refuse_catalog_overlap()
+
+    def subclasses(self, cls: str) -> list[str]:
+        """`cls` and every class under it by rdfs:subClassOf* in the data graph."""
+        if cls not in self._subclasses:
+            rows = self.store.query(f"SELECT DISTINCT ?c WHERE {{ ?c <{RDFS_SUBCLASS}>* <{cls}> }}",
+                                    union_default_graph=True).rows
+            self._subclasses[cls] = sorted({cls} | {r[0] for r in rows})
+        return self._subclasses[cls]
+
+    def _refuse_catalog_overlap(self) -> None:
+        """The queries read the union default graph, which holds the catalog too: make sure no
+        constrained predicate occurs there (the catalog's are its own), so it changes nothing."""
+        rows = self.store.query(f"SELECT DISTINCT ?p WHERE {{ GRAPH <{CATALOG_GRAPH}> {{ ?s ?p ?o }} }}")
+        used = "".join(c.whole for c in self.checks)
+        shared = sorted(p for (p,) in rows.rows if f"<{p}>" in used or p.endswith("#type"))
+        if shared:
+            raise shacl.UnsupportedShape(f"the shapes constrain {shared[0]}, which the store's "
+                                         f"catalog graph uses: validate with --engine pyshacl")
+
+    def violations(self, graphs: list[str] | None = None, workers: int = 1) -> list[Violation]:
+        """Every violation in the store, or those of focus nodes targeted in `graphs`; the
+        checks shared among `workers` processes (each opening the store read-only) when the
+        store is on disk and processes can be forked."""
+        if graphs is not None and len(graphs) > FOCUSED_MAX_GRAPHS:
+            wanted = set(graphs)
+            return [v for v in self.violations(None, workers) if v.graph in wanted]
+        path = getattr(self.store, "path", None)
+        if workers <= 1 or path is None or "fork" not in mp.get_all_start_methods():
+            return [v for check in self.checks for v in self.run(check, graphs)]
+        global _FORKED
+        _FORKED = (self, str(path), graphs)
+        try:
+            with mp.get_context("fork").Pool(workers, initializer=_open_store) as pool:
+                found = pool.imap_unordered(_run_forked, range(len(self.checks)))
+                return [Violation(g, f, v, self.checks[i].constraints[j])
+                        for rows in found for i, g, f, v, j in rows]
+        finally:
+            _FORKED = None
+
+    def run(self, check: shacl.Check, graphs: list[str] | None = None) -> list[Violation]:
+        """The violations one check finds (in `graphs`, or in the whole store)."""
+        out: list[Violation] = []
+        if graphs is None and check.prefilter is not None:
+            failing = self.store.query(check.first(), union_default_graph=True).terms
+            if not failing:
+                return out
+            query = check.sparql(values=[str(row[0]) for row in failing])
+            return _rows(check, self.store.query(query, union_default_graph=True))
+        for some in _batches(graphs):
+            out += _rows(check, self.store.query(check.sparql(some), union_default_graph=True))
+        return out
+
+    def report(self, violations: list[Violation]) -> str:
+        """pySHACL's report layout, sorted, for the violations of one unit."""
+        lines = ["Validation Report", f"Conforms: {all(v.conforming for v in violations)}",
+                 f"Results ({len(violations)}):"]
+        for v in sorted(violations, key=_order):
+            c = v.constraint
+            lines.append(f"Constraint Violation in {c.component} "
+                         f"(http://www.w3.org/ns/shacl#{c.component}):")
+            lines.append(f"\tSeverity: {self._short(c.severity)}")
+            lines.append(f"\tSource Shape: {self._shape_name(c.shape)}")
+            lines.append(f"\tFocus Node: {self._short(v.focus)}")
+            if v.value is not None:
+                lines.append(f"\tValue Node: {self._short(v.value)}")
+            if c.path is not None:
+                lines.append(f"\tResult Path: {self._short_path(c.path)}")
+            if c.message:
+                lines.append(f"\tMessage: {c.message}")
+        return "\n".join(lines) + "\n"
+
+    def _short(self, term) -> str:
+        text = term if isinstance(term, str) else str(term)
+        if text.startswith("<") and text.endswith(">"):
+            text = text[1:-1]
+        elif not isinstance(term, str) and not hasattr(term, "language"):
+            return text
+        if hasattr(term, "language"):
+            return text
+        try:
+            return self.shapes.namespace_manager.normalizeUri(rdflib.URIRef(text))
+        except ValueError:
+            return f"<{text}>"
+
+    def _short_path(self, path: str) -> str:
+        import re
+        return re.sub(r"<([^>]*)>", lambda m: self._short(m.group(1)), path)
+
+    def _shape_name(self, shape) -> str:
+        if isinstance(shape, rdflib.BNode):
+            path = self.shapes.value(shape, shacl.SH.path)
+            return f"[ sh:path {self._short_path(shacl.sparql_path(self.shapes, shape))} ]" \
+                if path is not None else "[ ]"
+        return self._short(str(shape))
+
+
+# What a forked worker inherits: (the validator, the store's path, the graphs); and its own store.
+_FORKED: tuple | None = None
+_WORKER_STORE = None
+
+
+def _open_store() -> None:
+    """In a worker: its own read-only handle on the store (a forked one is not to be shared)."""
+    global _WORKER_STORE
+    from kg.store import Store
+    _WORKER_STORE = Store.open(_FORKED[1], read_only=True)
+
+
+def _run_forked(index: int) -> list[tuple]:
+    """In a worker: check number `index`, its violations as picklable rows."""
+    validator, _, graphs = _FORKED
+    check = validator.checks[index]
+    validator.store = _WORKER_STORE
+    return [(index, v.graph, v.focus, v.value, check.constraints.index(v.constraint))
+            for v in validator.run(check, graphs)]
+
+
+def _batches(graphs: list[str] | None, size: int = 100):
+    """The whole store (None) or the graphs, some at a time (a VALUES of 100 IRIs)."""
+    if graphs is None:
+        yield None
+        return
+    for i in range(0, len(graphs), size):
+        yield graphs[i:i + size]
+
+
+def _rows(check: shacl.Check, result) -> list[Violation]:
+    out = []
+    for row in result.terms:
+        graph, focus = row[0].value, row[1]
+        value = row[2] if check.has_value else None
+        if check.flags:
+            out += [Violation(graph, focus, value, c) for i, c in enumerate(check.constraints)
+                    if _true(row[3 + i])]
+        else:
+            out.append(Violation(graph, focus, value, check.constraints[0]))
+    return out
+
+
+def _true(term) -> bool:
+    return term is not None and term.value == "true"
+
+
+def _order(v: Violation):
+    return (str(v.focus), v.constraint.component, v.constraint.path or "", str(v.value))
