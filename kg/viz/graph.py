@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import networkx as nx
 
-from ..rdf import KGI, KGL, assertion_index_lines
+from ..rdf import KGI, KGL
 from .evidence import Spans, Weights
 from .nodes import doc_id, kind_id, level_of, loc_id, local_name, mech_id, org_id
 from .quotes import quote
@@ -114,34 +114,45 @@ def _read_assertions(G, rows, implements: dict, requires: dict) -> dict:
     quote() reads for the edges and mechanisms drawn. Returns document node id → its row.
     (~250,000 lines at 10,000 documents: what is the same for a document is looked up once.)"""
     docs: dict = {}
-    mechanisms = {n: d for n, d in G.nodes(data=True) if d["type"] == "mechanism"}
+    # an index line names its mechanism by notation, its node is "m:" + that (mech_id)
+    mechanisms = {n[2:]: (n, d) for n, d in G.nodes(data=True) if d["type"] == "mechanism"}
     for r in rows:
         d, doc = doc_id(r["doc"]), str(r["doc"])
-        notice = str(r.get("doctype") or "") == "notice"
+        lines = [(mechanisms[x[0]], x[1], x[2]) for x in
+                 (line.split(" ", 2) for line in str(r["index"]).split("\n")) if x[0] in mechanisms]
+        if not lines:
+            continue
+        docs.setdefault(d, r)
         loc = loc_id(r["loc"]) if r.get("loc") else None
         place = G.nodes[loc] if loc is not None and loc in G else None
+        if str(r.get("doctype") or "") == "notice":
+            lines = _read_requirements(G, d, r, lines, requires)
+        if place is None or not lines:
+            continue
         source = file_name(r["source"])
-        for notation, status, written in assertion_index_lines(str(r["index"])):
-            m = "m:" + notation
-            mechanism = mechanisms.get(m)
-            if mechanism is None:
-                continue
-            docs.setdefault(d, r)
+        place["docs"].add(source)
+        label = place["label"]
+        for (m, mechanism), status, written in lines:
             group = Spans(doc, written)
-            if notice:
-                _add_requirement(G, d, r)
-                if status == "required":
-                    e = requires.setdefault((d, m), {"docs": {}, "how": set()})
-                    e["docs"].setdefault(d, []).append(group)
-                    e["how"].add("required")
-                    continue
-            if place is None:
-                continue
-            place["docs"].add(source)
             implements.setdefault((loc, m, status), {}).setdefault(d, []).append(group)
-            mechanism["quotes"].append((place["label"], source, group))
+            mechanism["quotes"].append((label, source, group))
             mechanism["localities"].add(loc)
     return docs
+
+
+def _read_requirements(G, d, r, lines, requires: dict) -> list:
+    """A requirement document's lines: the node of the document, its "required" lines into
+    `requires`; the other lines, which count for its locality as any document's."""
+    _add_requirement(G, d, r)
+    rest = []
+    for (m, mechanism), status, written in lines:
+        if status != "required":
+            rest.append(((m, mechanism), status, written))
+            continue
+        e = requires.setdefault((d, m), {"docs": {}, "how": set()})
+        e["docs"].setdefault(d, []).append(Spans(str(r["doc"]), written))
+        e["how"].add("required")
+    return rest
 
 
 def _read_obligations(G, rows, docs: dict, requires: dict) -> None:
