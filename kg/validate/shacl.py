@@ -58,11 +58,12 @@ NODE_KINDS = {SH.IRI: "isIRI(?v)", SH.BlankNode: "isBlank(?v)", SH.Literal: "isL
               SH.IRIOrLiteral: "!isBlank(?v)"}
 
 
-# Where a check restricted to some graphs says which (`VALUES ?g { ... }`); nothing on the whole store.
+# Placeholders of the queries: where `VALUES ?g { ... }` restricts focus nodes to some graphs
+# (nothing over the whole store); where `VALUES ?v { ... }` gives the values a prefilter found;
+# where `VALUES (?g ?f) { ... }` gives the focus nodes (with their graphs) a query starts from.
 GRAPHS = "%GRAPHS%"
-# Where the values or focus nodes a check's prefilter found go (`VALUES ?v { ... }`).
 VALUES = "%VALUES%"
-FOCI = VALUES
+NODES = "%NODES%"
 
 
 class UnsupportedShape(ValueError):
@@ -82,30 +83,39 @@ class Constraint:
 
 @dataclass
 class Check:
-    """A SPARQL query whose rows (?g ?f [?v] [?b0 ?b1 ...]) are violations of `constraints`:
-    with flags ?bN, row violates constraints[N] where ?bN is true; else every constraint (one)."""
+    """SPARQL queries whose rows (?g ?f [?v] [?b0 ?b1 ...]) are violations of `constraints`:
+    with flags ?bN, a row violates constraints[N] where ?bN is true; else the one constraint.
+
+    Over the whole store, `whole` (after `prefilter`, if any: a cheap query of the values, or of
+    the focus nodes, that may fail; none found, no violation). From given focus nodes (those of
+    a few graphs, or those a prefilter found), `focused`: Oxigraph joins inline VALUES by index
+    look-ups, where a join with the focus pattern would scan every triple of the path."""
     constraints: list[Constraint]
-    whole: str                    # the query over the whole store
-    focused: str                  # the query starting from the focus nodes of some graphs
+    focus: str                    # the focus pattern (?g ?f), GRAPHS in it
+    whole: str
+    focused: str
     has_value: bool
     flags: bool = False
-    # over the whole store: a query of the failing values (?v) or focus nodes (?f) to run
-    # first (none, no violation), and then the query with those
     prefilter: str | None = None
-    prefilter_var: str = "v"
+    prefilter_nodes: bool = False     # the prefilter gives focus nodes (?g ?f), not values (?v)
 
     def first(self) -> str:
         """The prefilter's query (over the whole store)."""
         return self.prefilter.replace(GRAPHS, "")
 
-    def sparql(self, graphs: list[str] | None = None, values: list[str] = ()) -> str:
-        """The query over the whole store (with the `values` its prefilter found, as SPARQL
-        terms), or (`graphs`) over the focus nodes of those graphs."""
-        if graphs is None:
-            values = f"VALUES ?{self.prefilter_var} {{ {' '.join(values)} }}"
-            return self.whole.replace(GRAPHS, "").replace(VALUES, values)
+    def sparql(self, values: list[str] = ()) -> str:
+        """The query over the whole store, with the `values` its prefilter found (SPARQL terms)."""
+        return self.whole.replace(GRAPHS, "").replace(VALUES, f"VALUES ?v {{ {' '.join(values)} }}")
+
+    def focus_nodes(self, graphs: list[str]) -> str:
+        """The query of the focus nodes (?g ?f) in `graphs`."""
         values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
-        return self.focused.replace(GRAPHS, values)
+        return f"SELECT DISTINCT ?g ?f WHERE {{ {self.focus.replace(GRAPHS, values)} }}"
+
+    def at(self, nodes: list[tuple]) -> str:
+        """The query from the focus nodes `nodes` ((graph, node) as SPARQL terms)."""
+        pairs = " ".join(f"({g} {f})" for g, f in nodes)
+        return self.focused.replace(NODES, f"VALUES (?g ?f) {{ {pairs} }}")
 
 
 @dataclass
@@ -158,8 +168,8 @@ def _deactivated(shapes: rdflib.Graph, node) -> bool:
 def _targets(shapes: rdflib.Graph, node, subclasses) -> list[str]:
     out = []
     for cls in shapes.objects(node, SH.targetClass):
-        types = " ".join(f"<{c}>" for c in subclasses(str(cls)))
-        out.append(f"{GRAPHS} VALUES ?t {{ {types} }} GRAPH ?g {{ ?f a ?t }}")
+        # one pattern a class (not VALUES ?t: Oxigraph would read every rdf:type triple)
+        out += [f"{GRAPHS} GRAPH ?g {{ ?f a <{c}> }}" for c in subclasses(str(cls))]
     for p in shapes.objects(node, SH.targetObjectsOf):
         out.append(f"{GRAPHS} GRAPH ?g {{ ?focusSubject <{p}> ?f }}")
     for p in shapes.objects(node, SH.targetSubjectsOf):
@@ -221,6 +231,12 @@ def _checks(shapes: rdflib.Graph, shape: Shape, subclasses) -> list[Check]:
         conditions = [_condition(shapes, shape, p, o) for p, o in per_value]
         out.append(_per_value_check([constraint(p, o) for p, o in per_value], conditions,
                                     shape.path, focus))
+    counts = {p: o for p, o in others if p in (SH.minCount, SH.maxCount)}
+    if len(counts) == 2 and int(counts[SH.minCount]) == 1:
+        # "exactly one" (or one to n): both counts in one pass over the path's triples
+        others = [(p, o) for p, o in others if p not in counts]
+        out.append(_counts_check([constraint(p, o) for p, o in sorted(counts.items())],
+                                 int(counts[SH.maxCount]), shape.path, focus))
     for p, o in others:
         if p == SH["class"]:
             out.append(_class_check(constraint(p, o), subclasses(str(o)), shape.path, focus))
@@ -234,9 +250,10 @@ def _condition(shapes: rdflib.Graph, shape: Shape, p, o) -> str:
     incomparable value) counts as failing, as SHACL says."""
     if p == SH.datatype:
         if o == RDF_LANGSTRING:
-            return "isLiteral(?v) && lang(?v) != \"\""
-        ok = f"isLiteral(?v) && lang(?v) = \"\" && datatype(?v) = <{o}>"
-        # a cast of the lexical form fails on an ill-typed literal ("abc"^^xsd:integer)
+            return "lang(?v) != \"\""
+        # an IRI or a blank node has no datatype (an error: fails), a language-tagged literal
+        # rdf:langString; a cast of the lexical form fails on an ill-typed literal ("abc"^^xsd:integer)
+        ok = f"datatype(?v) = <{o}>"
         return ok + (f" && isLiteral(<{o}>(STR(?v)))" if str(o) in CASTABLE else "")
     if p == SH.nodeKind:
         if o not in NODE_KINDS:
@@ -261,17 +278,16 @@ def _per_value_check(constraints, conditions, path, focus) -> Check:
     flags = " ".join(f"?b{i}" for i in range(len(conditions)))
     binds = " ".join(f"BIND(!COALESCE({c}, false) AS ?b{i})" for i, c in enumerate(conditions))
     test = " || ".join(f"?b{i}" for i in range(len(conditions)))
-    if path is None:
+    if path is None:    # the focus node is the value node
         values = f"{{ SELECT DISTINCT ?f WHERE {{ {focus} }} }} BIND(?f AS ?v)"
-        focused_values = "BIND(?f AS ?v)"
-    else:
-        values = f"?f {path} ?v"
-        focused_values = values
+        at_nodes = "BIND(?f AS ?v)"
+    else:               # the path's triples filtered first, the few failing joined to the foci
+        values = at_nodes = f"?f {path} ?v"
     whole = (f"SELECT DISTINCT ?g ?f ?v {flags} WHERE {{ {{ SELECT ?f ?v {flags} WHERE "
              f"{{ {values} {binds} FILTER({test}) }} }} {focus} }}")
-    focused = (f"SELECT DISTINCT ?g ?f ?v {flags} WHERE {{ {focus} {focused_values} "
+    focused = (f"SELECT DISTINCT ?g ?f ?v {flags} WHERE {{ {NODES} {at_nodes} "
                f"{binds} FILTER({test}) }}")
-    return Check(constraints, whole, focused, has_value=True, flags=True)
+    return Check(constraints, focus, whole, focused, has_value=True, flags=True)
 
 
 def _class_check(constraint: Constraint, classes: list[str], path, focus) -> Check:
@@ -279,39 +295,58 @@ def _class_check(constraint: Constraint, classes: list[str], path, focus) -> Che
     store, found first among the distinct values of the path (a few dozen concepts for 250,000
     assertions), and only those joined to their focus nodes."""
     types = " ".join(f"<{c}>" for c in classes)
-    instance = f"MINUS {{ ?v a ?vt VALUES ?vt {{ {types} }} }}"
+    instance = f"{{ ?v a ?vt VALUES ?vt {{ {types} }} }}"
     if path is None:
-        query = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {focus} BIND(?f AS ?v) {instance} }}"
-        return Check([constraint], query, query, has_value=True)
+        return Check([constraint], focus,
+                     f"SELECT DISTINCT ?g ?f ?v WHERE {{ {focus} BIND(?f AS ?v) MINUS {instance} }}",
+                     f"SELECT DISTINCT ?g ?f ?v WHERE {{ {NODES} BIND(?f AS ?v) "
+                     f"FILTER NOT EXISTS {instance} }}", has_value=True)
     prefilter = (f"SELECT ?v WHERE {{ {{ SELECT DISTINCT ?v WHERE {{ ?x {path} ?v }} }} "
-                 f"{instance} }}")
+                 f"MINUS {instance} }}")
     whole = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {VALUES} ?f {path} ?v {focus} }}"
-    focused = f"SELECT DISTINCT ?g ?f ?v WHERE {{ {focus} ?f {path} ?v {instance} }}"
-    return Check([constraint], whole, focused, has_value=True, prefilter=prefilter)
+    focused = (f"SELECT DISTINCT ?g ?f ?v WHERE {{ {NODES} ?f {path} ?v "
+               f"FILTER NOT EXISTS {instance} }}")
+    return Check([constraint], focus, whole, focused, has_value=True, prefilter=prefilter)
+
+
+def _counts_check(constraints: list[Constraint], n: int, path, focus) -> Check:
+    """sh:maxCount n with sh:minCount 1 (`constraints` in that order): over the whole store the
+    focus nodes not among the subjects with 1 to n values, counted with the repeats a triple in
+    two graphs gives (so a superset), are found first; then counted exactly."""
+    prefilter = (f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ SELECT ?f WHERE {{ ?f {path} ?v }} "
+                 f"GROUP BY ?f HAVING (COUNT(?v) <= {n}) }} }}")
+    focused = (f"SELECT ?g ?f (COUNT(DISTINCT ?v) > {n} AS ?b0) (COUNT(DISTINCT ?v) < 1 AS ?b1) "
+               f"WHERE {{ {NODES} OPTIONAL {{ ?f {path} ?v }} }} GROUP BY ?g ?f "
+               f"HAVING (COUNT(DISTINCT ?v) < 1 || COUNT(DISTINCT ?v) > {n})")
+    return Check(constraints, focus, "", focused, has_value=False, flags=True,
+                 prefilter=prefilter, prefilter_nodes=True)
 
 
 def _per_focus_check(constraint: Constraint, p, o, path, focus) -> Check:
+    """sh:hasValue, sh:minCount, sh:maxCount."""
     if p == SH.hasValue:
-        query = f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} {_term(o)} }} }}"
-        return Check([constraint], query, query, has_value=False)
+        return Check([constraint], focus,
+                     f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} {_term(o)} }} }}",
+                     f"SELECT DISTINCT ?g ?f WHERE {{ {NODES} "
+                     f"FILTER NOT EXISTS {{ ?f {path} {_term(o)} }} }}", has_value=False)
     n = int(o)
     if p == SH.minCount and n == 1:
-        query = f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} ?v }} }}"
-        return Check([constraint], query, query, has_value=False)
+        return Check([constraint], focus,
+                     f"SELECT DISTINCT ?g ?f WHERE {{ {focus} MINUS {{ ?f {path} ?v }} }}",
+                     f"SELECT DISTINCT ?g ?f WHERE {{ {NODES} FILTER NOT EXISTS {{ ?f {path} ?v }} }}",
+                     has_value=False)
     if p == SH.minCount:
-        query = (f"SELECT ?g ?f WHERE {{ {focus} OPTIONAL {{ ?f {path} ?v }} }} "
+        query = (f"SELECT ?g ?f WHERE {{ {NODES} OPTIONAL {{ ?f {path} ?v }} }} "
                  f"GROUP BY ?g ?f HAVING (COUNT(DISTINCT ?v) < {n})")
-        return Check([constraint], query, query, has_value=False)
+        return Check([constraint], focus, query.replace(NODES, focus), query, has_value=False)
     # over the whole store: the focus nodes with more than n values counted with the repeats a
     # triple in two graphs gives (cheaper than counting distinct ones), then counted exactly
-    prefilter = (f"SELECT DISTINCT ?f WHERE {{ {{ SELECT ?f WHERE {{ ?f {path} ?v }} GROUP BY ?f "
+    prefilter = (f"SELECT DISTINCT ?g ?f WHERE {{ {{ SELECT ?f WHERE {{ ?f {path} ?v }} GROUP BY ?f "
                  f"HAVING (COUNT(?v) > {n}) }} {focus} }}")
-    focused = (f"SELECT ?g ?f WHERE {{ {focus} ?f {path} ?v }} GROUP BY ?g ?f "
+    focused = (f"SELECT ?g ?f WHERE {{ {NODES} ?f {path} ?v }} GROUP BY ?g ?f "
                f"HAVING (COUNT(DISTINCT ?v) > {n})")
-    whole = (f"SELECT ?g ?f WHERE {{ {FOCI} {focus} ?f {path} ?v }} GROUP BY ?g ?f "
-             f"HAVING (COUNT(DISTINCT ?v) > {n})")
-    return Check([constraint], whole, focused, has_value=False, prefilter=prefilter,
-                 prefilter_var="f")
+    return Check([constraint], focus, "", focused, has_value=False, prefilter=prefilter,
+                 prefilter_nodes=True)
 
 
 def _term(term) -> str:
