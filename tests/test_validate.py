@@ -96,3 +96,56 @@ def test_cli_says_what_it_validated(store_dir):
     assert f"0 graph(s) validated, {N_DOCS + OTHER_GRAPHS} unchanged" in run.output
     run = CliRunner().invoke(main, ["validate", "--all", "--store", str(store_dir)])
     assert f"{N_DOCS + OTHER_GRAPHS} graph(s) validated, 0 unchanged" in run.output
+
+
+# ---------------------------------------------------------------------- the shapes as SPARQL
+
+SHAPES_PROLOG = """
+@prefix kgs: <https://w3id.org/fazhi-kg/shapes#> .
+@prefix kg:  <https://w3id.org/fazhi-kg/ontology#> .
+@prefix sh:  <http://www.w3.org/ns/shacl#> .
+"""
+
+
+@pytest.fixture
+def shapes_with(tmp_path, monkeypatch):
+    """Use the ontology with `extra` Turtle added to its shapes."""
+    import shutil
+    from kg import ontology
+
+    def use(extra: str) -> None:
+        target = tmp_path / "ontology"
+        shutil.copytree(ontology.ontology_dir(), target)
+        with open(target / "shapes.ttl", "a", encoding="utf-8") as f:
+            f.write(SHAPES_PROLOG + extra)
+        monkeypatch.setenv("KG_ONTOLOGY", str(target))
+    return use
+
+
+def test_a_construct_the_compiler_does_not_know_fails_in_one_line(store_dir, shapes_with):
+    shapes_with("kgs:ClosedDocument a sh:NodeShape ; sh:targetClass kg:Document ; sh:closed false .")
+    run = CliRunner().invoke(main, ["validate", "--all", "--store", str(store_dir)])
+    assert run.exit_code == 1
+    lines = run.output.strip().splitlines()
+    assert len(lines) == 1 and "kgs:ClosedDocument" in lines[0] and "sh:closed" in lines[0], lines
+    # the reference engine knows it (and an open shape breaks nothing)
+    run = CliRunner().invoke(main, ["validate", "--all", "--engine", "pyshacl",
+                                    "--store", str(store_dir)])
+    assert run.exit_code == 0, run.output
+
+
+def test_warnings_do_not_fail_and_a_deactivated_shape_is_not_checked(store_dir, shapes_with):
+    from kg.validate.sparql_engine import Validator
+    shapes_with("""
+kgs:NoSourceFile a sh:NodeShape ; sh:targetClass kg:Document ;
+    sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ; sh:severity sh:Warning ;
+                  sh:message "a warning" ] .
+kgs:Off a sh:NodeShape ; sh:targetClass kg:Document ; sh:deactivated true ;
+    sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
+""")
+    with Store.open(store_dir, read_only=True) as s:
+        found = Validator(s).violations()
+        assert {v.constraint.severity.split("#")[-1] for v in found} == {"Warning"}
+        assert len(found) == N_DOCS and all(v.conforming for v in found)
+        assert api.validate(s, revalidate=True).conforms
+        assert api.validate(s, revalidate=True, engine="pyshacl").conforms

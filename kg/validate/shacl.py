@@ -34,6 +34,8 @@ import rdflib
 from rdflib import RDF, RDFS, BNode, Literal, URIRef
 from rdflib.collection import Collection
 
+from kg.errors import KgError
+
 SH = rdflib.Namespace("http://www.w3.org/ns/shacl#")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_LANGSTRING = RDF.langString
@@ -66,7 +68,7 @@ VALUES = "%VALUES%"
 NODES = "%NODES%"
 
 
-class UnsupportedShape(ValueError):
+class UnsupportedShape(KgError, ValueError):
     """A shapes file uses a SHACL construct this compiler does not implement."""
 
 

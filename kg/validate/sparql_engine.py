@@ -68,7 +68,10 @@ class Validator:
         self.shapes = rdflib.Graph().parse(shapes_path(), format="turtle")
         self._subclasses: dict[str, list[str]] = {}
         self._foci: dict[tuple, list[tuple]] = {}
-        self.checks = shacl.compile_shapes(self.shapes, self.subclasses)
+        try:
+            self.checks = shacl.compile_shapes(self.shapes, self.subclasses)
+        except shacl.UnsupportedShape as e:
+            raise shacl.UnsupportedShape(f"{shapes_path().name}: {e}") from None
         self._refuse_catalog_overlap()
 
     def subclasses(self, cls: str) -> list[str]:
