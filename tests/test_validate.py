@@ -149,3 +149,16 @@ kgs:Off a sh:NodeShape ; sh:targetClass kg:Document ; sh:deactivated true ;
         assert len(found) == N_DOCS and all(v.conforming for v in found)
         assert api.validate(s, revalidate=True).conforms
         assert api.validate(s, revalidate=True, engine="pyshacl").conforms
+
+
+def test_sh_in_compares_terms_not_values(store_dir, shapes_with):
+    # 1.0 (xsd:decimal) equals 1 as a number, but is not the term 1: SHACL's sh:in fails it
+    shapes_with("kgs:Numbered a sh:NodeShape ; sh:targetClass kg:Document ; "
+                "sh:property [ sh:path kg:testNumber ; sh:in ( 1 ) ] .")
+    with Store.open(store_dir) as s:
+        source = spoil(s, "sichuan_plan_2024.txt", lambda g: (
+            g, ox.NamedNode(KG + "testNumber"),
+            ox.Literal("1.0", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal"))))
+        for engine in ("sparql", "pyshacl"):
+            found = api.validate(s, revalidate=True, engine=engine)
+            assert found.failed == [source] and "InConstraintComponent" in found.text, engine
