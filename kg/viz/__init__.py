@@ -103,14 +103,18 @@ def _gc_paused():
 
 def _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges, view) -> VizResult:
     t0 = time.perf_counter()
-    G = build_graph(store, rid, quote_all=False, organizations=view == "full", tips=view == "full")
+    # the whole store's default view: no select(), so the assertions need no edges (bipartite()
+    # reads them from the evidence); select() would keep all that bipartite() reads, in its order
+    whole = view == "bipartite" and not (rid or mechanism or status)
+    G = build_graph(store, rid, quote_all=False, organizations=view == "full", tips=view == "full",
+                    assertion_edges=not whole)
     graphs = [G]
     try:
         t1 = time.perf_counter()
         mechs = resolve_mechanism(store, mechanism) if mechanism else None
         try:
-            if view == "bipartite" and not (rid or mechs or status) and G.number_of_nodes():
-                H = G       # select() would keep all that bipartite() reads, in the order it reads it
+            if whole and G.number_of_nodes():
+                H = G
             else:
                 H = select(G, rid, mechs, status, max_nodes if view == "full" else None)
         except VizError:

@@ -71,16 +71,17 @@ def _pairs(G) -> dict:
     dicts themselves: bipartite() merges them). Read node by node in the order of their ids
     (select() gives its nodes in that order), so that the documents of an edge come in the same
     order whether G was selected or not (a node has one edge per mechanism and status). Read
-    from G's evidence (build_graph's, which select() shares: only the edges G has count), not
-    from its ~140,000 edges at 10,000 documents."""
+    from G's evidence (build_graph's, which select() shares: only the edges G has count, or all
+    of it when G has its assertions there only: "unlinked"), not from its ~140,000 edges at
+    10,000 documents."""
     found = [(e, x) for e, x in G.graph.get("evidence", {}).items()
              if e[2] == "requires" or e[2].startswith("implements")]
     found.sort(key=lambda ex: ex[0][0])     # stable
-    nodes, has_edge = G.nodes, G.has_edge
+    nodes, has_edge, linked = G.nodes, G.has_edge, not G.graph.get("unlinked")
     out: dict = {}
     for (u, v, k), (status, by_doc, _) in found:
         loc = u if k != "requires" else nodes[u].get("loc") if u in nodes else None
-        if loc is None or loc not in nodes or not has_edge(u, v, k):
+        if loc is None or loc not in nodes or (linked and not has_edge(u, v, k)):
             continue
         out.setdefault((loc, v), {}).setdefault(status, []).append(by_doc)
     return out

@@ -14,7 +14,7 @@ from .tips import node_tips
 
 
 def build_graph(store, region: str | None = None, quote_all: bool = True,
-                organizations: bool = True, tips: bool = True) -> nx.MultiDiGraph:
+                organizations: bool = True, tips: bool = True, assertion_edges: bool = True) -> nx.MultiDiGraph:
     """The graph of the store: typed nodes, edges with relation (and status).
 
     region: a locality node id (as resolve_region gives it). Then only the part that
@@ -32,6 +32,9 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     organizations: False leaves out organizations and roles (the default view draws neither; at
     10,000 documents their query is 12 of the 18 s). tips: False leaves the nodes without
     tooltips, for a view that writes its own (bipartite(); with quote_all they are made anyway).
+    assertion_edges: False keeps the assertions in G.graph["evidence"] only (G.graph["unlinked"]),
+    without their ~140,000 networkx edges at 10,000 documents: for bipartite() of the whole
+    graph, which reads them there (select() needs the edges).
     """
     rows = _scoped_rows(store, region)
     G = nx.MultiDiGraph()
@@ -45,7 +48,8 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     G.graph["evidence"] = {}
     G.graph["weight"] = Weights(G.graph["evidence"])
     G.graph["documents"] = docs
-    _add_assertion_edges(G, implements, requires)
+    G.graph["unlinked"] = not assertion_edges
+    _add_assertion_edges(G, implements, requires, assertion_edges)
     if organizations:
         kinds = {str(r["kind"]): r for r in named_rows(store, "viz-institutions")}
         _add_organizations(G, rows("organizations"), kinds)
@@ -177,15 +181,18 @@ def _add_requirement(G, d, r) -> None:
                    mechanisms=set(), quotes=[])
 
 
-def _add_assertion_edges(G, implements: dict, requires: dict) -> None:
-    """The implements and requires edges, with their evidence (their weight follows from it)."""
+def _add_assertion_edges(G, implements: dict, requires: dict, edges: bool = True) -> None:
+    """The implements and requires edges (unless not `edges`), with their evidence (their
+    weight follows from it)."""
     evidence = G.graph["evidence"]
     for (loc, m, status), by_doc in implements.items():
         k = f"implements-{status}"
-        G.add_edge(loc, m, key=k, rel="implements", status=status)
+        if edges:
+            G.add_edge(loc, m, key=k, rel="implements", status=status)
         evidence[(loc, m, k)] = (status, by_doc, ())
     for (d, m), e in requires.items():
-        G.add_edge(d, m, key="requires", rel="requires", status="required")
+        if edges:
+            G.add_edge(d, m, key="requires", rel="requires", status="required")
         evidence[(d, m, "requires")] = ("required", e["docs"], tuple(sorted(e["how"])))
         G.nodes[d]["mechanisms"].add(m)
 
