@@ -623,3 +623,21 @@ def test_browser_toggle_hides_a_node_type(default_page, tmp_path):
     tag = re.search(r"<html[^>]*>", dom).group(0)
     mechs = sum(1 for n in data(default_page.read_text(encoding="utf-8"), "nodes") if n["kind"] == "mechanism")
     assert 'data-hidden-kinds="mechanism"' in tag and f'data-hidden="{mechs}"' in tag
+
+
+@pytest.mark.parametrize("grouping", [{}, {"max_nodes": 5}])
+def test_default_view_of_the_whole_store_needs_no_select(work, docs_work, grouping):
+    """The whole store's default view is drawn from the graph as built, with its assertions in
+    its evidence only (no edge each, no select()): the same view, tooltips and evidence included,
+    as through select() of the graph with its edges (what a filtered view does)."""
+    from kg import api
+    for root, store in (work, docs_work):
+        with api.open_store(store, read_only=True) as s:
+            selected = viz.bipartite(viz.select(viz.build_graph(s, quote_all=False), max_nodes=None), **grouping)
+            unlinked = viz.bipartite(viz.build_graph(s, quote_all=False, tips=False, assertion_edges=False),
+                                     **grouping)
+            viz.quote(s, selected)
+            viz.quote(s, unlinked)
+        assert list(unlinked.nodes(data=True)) == list(selected.nodes(data=True))
+        assert list(unlinked.edges(keys=True, data=True)) == list(selected.edges(keys=True, data=True))
+        assert unlinked.graph["evidence"] == selected.graph["evidence"]
