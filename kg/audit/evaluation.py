@@ -86,11 +86,14 @@ def region_documents(store, target: str | None = None) -> list[dict]:
     rows = (named_rows(store, "audit-documents", {"target": NamedNode(target)}) if target is not None
             else named_rows(store, "audit-all-documents"))
     idx = places.divisions()
+    names: dict[str, str] = {}          # code → name, looked up once per locality
     out = []
     for d in rows:
         code = d["locality"][len(KGL):].split("/", 1)[0]
-        loc = idx.by_code(code)
-        out.append({**d, "code": code, "place": loc.name if loc else code})
+        if code not in names:
+            loc = idx.by_code(code)
+            names[code] = loc.name if loc else code
+        out.append({**d, "code": code, "place": names[code]})
     return out
 
 
@@ -105,11 +108,14 @@ def reports_by_requirement(documents, broader) -> dict[str, dict[str, list]]:
         if not d.get("index"):
             continue
         source = (d["document"], d["doc"], d["locality"])
-        for notation, status, spans in rdf.assertion_index_lines(d["index"]):
+        # the index's lines split here (rdf.assertion_index_lines' format): a province has ~11,000
+        for line in d["index"].split("\n"):
+            notation, status, spans = line.split(" ", 2)
             if status not in reported:
                 continue
+            item = (source, spans)
             for required in broader.get(notation, (notation,)):
-                out.setdefault(required, {}).setdefault(status, []).append((source, spans))
+                out.setdefault(required, {}).setdefault(status, []).append(item)
     return out
 
 
@@ -121,12 +127,13 @@ def row_evidence(found) -> list[dict]:
     by_source: dict[tuple, list] = {}
     for source, spans in found:
         by_source.setdefault(source, []).append(spans)
-    out = []
-    for document, doc, locality in sorted(by_source):
-        name = document.rsplit("/", 1)[-1]
-        out.extend({"document": name, "sentence": None, "iri": iri, "doc": doc, "locality": locality}
-                   for iri in rdf.index_sentence_iris(doc, *by_source[document, doc, locality]))
-    return out
+    # one comprehension over a province's ~7,000 (document, lines) and ~14,000 sentences; one
+    # line's spans are the IRIs' fragments as written, several are merged (index_sentence_iris)
+    return [{"document": name, "sentence": None, "iri": f"{doc}#char={span}", "doc": doc, "locality": locality}
+            for (document, doc, locality), lines in sorted(by_source.items())
+            for name in (document.rsplit("/", 1)[-1],)
+            for span in (lines[0].split(" ") if len(lines) == 1 else
+                         [f"{s},{e}" for s, e in sorted({x for line in lines for x in rdf.index_spans(line)})])]
 
 
 def localities(documents) -> list[dict]:
