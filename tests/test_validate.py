@@ -134,7 +134,7 @@ def test_a_construct_the_compiler_does_not_know_fails_in_one_line(store_dir, sha
     assert run.exit_code == 0, run.output
 
 
-def test_warnings_do_not_fail_and_a_deactivated_shape_is_not_checked(store_dir, shapes_with):
+def test_warnings_do_not_fail_and_deactivated_or_untargeted_shapes_check_nothing(store_dir, shapes_with):
     from kg.validate.sparql_engine import Validator
     shapes_with("""
 kgs:NoSourceFile a sh:NodeShape ; sh:targetClass kg:Document ;
@@ -142,6 +142,7 @@ kgs:NoSourceFile a sh:NodeShape ; sh:targetClass kg:Document ;
                   sh:message "a warning" ] .
 kgs:Off a sh:NodeShape ; sh:targetClass kg:Document ; sh:deactivated true ;
     sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
+kgs:Untargeted a sh:NodeShape ; sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
 """)
     with Store.open(store_dir, read_only=True) as s:
         found = Validator(s).violations()

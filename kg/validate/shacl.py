@@ -141,6 +141,8 @@ def compile_shapes(shapes: rdflib.Graph, subclasses) -> list[Check]:
         if _deactivated(shapes, node):
             continue
         shape = Shape(node, None, _targets(shapes, node, subclasses))
+        if not shape.targets:
+            continue    # no focus nodes (a shape only other shapes would refer to)
         checks += _checks(shapes, shape, subclasses)
         for prop in shapes.objects(node, SH.property):
             property_targets.setdefault(prop, []).extend(shape.targets)
