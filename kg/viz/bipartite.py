@@ -12,6 +12,7 @@ edges: it is drawn by province); --region shows a region's localities one by one
 from __future__ import annotations
 
 import math
+from operator import itemgetter
 
 import networkx as nx
 
@@ -74,9 +75,9 @@ def _pairs(G) -> dict:
     from G's evidence (build_graph's, which select() shares: only the edges G has count, or all
     of it when G has its assertions there only: "unlinked"), not from its ~140,000 edges at
     10,000 documents."""
-    found = [(e, x) for e, x in G.graph.get("evidence", {}).items()
+    evidence = G.graph.get("evidence", {})
+    found = [(e, evidence[e]) for e in sorted(evidence, key=itemgetter(0))     # stable
              if e[2] == "requires" or e[2].startswith("implements")]
-    found.sort(key=lambda ex: ex[0][0])     # stable
     nodes, has_edge, linked = G.nodes, G.has_edge, not G.graph.get("unlinked")
     out: dict = {}
     for (u, v, k), (status, by_doc, _) in found:

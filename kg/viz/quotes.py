@@ -1,6 +1,8 @@
 """The evidence texts of what is drawn: quote() reads only the sentences the tooltips show."""
 from __future__ import annotations
 
+import itertools
+
 from ..query import sentence_texts
 from .evidence import Sentences, Spans
 from .source import post_evidence
@@ -54,8 +56,11 @@ def quote(store, G) -> None:
     _quote_roles(store, G, texts, holds)
     docs = G.graph.get("documents", {})
     for (u, v, k), (status, by_doc, how) in drawn:
-        shown = {d: (texts.expand(items) if i < 2 else []) for i, (d, items) in enumerate(by_doc.items())}
-        G.edges[u, v, k]["tip"] = evidence_tip(G, u, v, status, shown, docs, how=how)
+        # the first two documents quoted, a third to say there are more (a province's edge has
+        # hundreds of documents)
+        shown = {d: (texts.expand(items) if i < 2 else []) for i, (d, items) in
+                 enumerate(itertools.islice(by_doc.items(), 3))}
+        G.edges[u, v, k]["tip"] = evidence_tip(G, u, v, status, shown, docs, how=how, total=len(by_doc))
     for n, d in G.nodes(data=True):
         if d["type"] == "mechanism" and d.get("quotes"):
             d["tip"] = d["tip"] + mechanism_quotes(_first_quotes(texts, d["quotes"]))

@@ -63,9 +63,11 @@ NODE_TIPS = {"locality": locality_tip, "mechanism": mechanism_tip, "organization
              "role": role_tip, "requirement": requirement_tip}
 
 
-def evidence_tip(G, a, b, status, by_doc, docs, how=()) -> str:
+def evidence_tip(G, a, b, status, by_doc, docs, how=(), total: int | None = None) -> str:
     """The tooltip of an assertion edge a → b: its status, and the quotes of its first two
-    documents (by_doc: document → texts; docs: document → its row)."""
+    documents (by_doc: document → texts, at least its first three; docs: document → its row;
+    total: how many documents the edge has, when by_doc holds only its first)."""
+    total = len(by_doc) if total is None else total
     head = (f"<b>{escape(G.nodes[a]['label'])}</b> → <b>{escape(G.nodes[b]['label'])}</b> "
             f'<span class="st st-{status}">{escape(status)}</span>')
     if how:
@@ -74,7 +76,7 @@ def evidence_tip(G, a, b, status, by_doc, docs, how=()) -> str:
     shown = 0
     for d, texts in by_doc.items():
         if shown >= 2:
-            parts.append(f'<div class="more">… {len(by_doc) - 2} more documents</div>')
+            parts.append(f'<div class="more">… {total - 2} more documents</div>')
             break
         r = docs.get(d, {})
         parts.append(quotes_html([t for t in texts if t], MAX_QUOTES))
