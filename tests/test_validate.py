@@ -142,7 +142,8 @@ kgs:NoSourceFile a sh:NodeShape ; sh:targetClass kg:Document ;
                   sh:message "a warning" ] .
 kgs:Off a sh:NodeShape ; sh:targetClass kg:Document ; sh:deactivated true ;
     sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
-kgs:Untargeted a sh:NodeShape ; sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
+kgs:Untargeted a sh:NodeShape ; sh:nodeKind sh:Literal ;
+    sh:property [ sh:path kg:sourceFile ; sh:maxCount 0 ] .
 """)
     with Store.open(store_dir, read_only=True) as s:
         found = Validator(s).violations()
