@@ -4,9 +4,10 @@ node is a target in.
 
 pySHACL reads every triple into Python objects (~35-50 ms a document graph: 463 s for 10,000
 documents); these queries scan each constrained predicate's triples in the store, 68 checks
-(92 constraints) for the project's shapes: 25 s and 0.5 GB for 10,000 documents (bench/validate.py), most of it
-Oxigraph's per-row cost on the largest predicates (kg:evidence, kg:inDocument, kg:text). From a
-few graphs' focus nodes (a changed document) it costs well under a second a graph.
+(92 constraints) for the project's shapes: 25 s and 0.5 GB for 10,000 documents
+(bench/validate.py), most of it Oxigraph's per-row cost on the largest predicates (kg:evidence,
+kg:inDocument, kg:text). From a few graphs' focus nodes (a changed document) it costs well under
+a second a graph.
 
 The queries hold the GIL: `workers` runs them in forked processes, each with its own read-only
 handle on the store; on a busy machine that gains little.
