@@ -164,3 +164,26 @@ def test_sh_in_compares_terms_not_values(store_dir, shapes_with):
         for engine in ("sparql", "pyshacl"):
             found = api.validate(s, revalidate=True, engine=engine)
             assert found.failed == [source] and "InConstraintComponent" in found.text, engine
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from conftest import oxigraph_server
+    yield from oxigraph_server(tmp_path_factory)
+
+
+def test_a_store_behind_an_endpoint_is_validated_by_both_engines(server):
+    from kg.remote import endpoint
+    run = CliRunner().invoke(main, ["build", str(DOCS), "--endpoint", server, "--no-progress"])
+    assert run.exit_code == 0, run.output
+    ep = endpoint(server)
+    for engine in ("sparql", "pyshacl"):
+        found = api.validate(ep, engine=engine)
+        assert found.conforms, (engine, found.text[:2000])
+        assert found.checked == N_DOCS + OTHER_GRAPHS, engine
+    # one document's graph replaced by a bare kg:Document (no source file, no doctype)
+    graph = next(iter(ep.document_hashes().values()))[0]
+    ep.put_graph(graph, b"<https://w3id.org/fazhi-kg/doc/x> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+                 b"<https://w3id.org/fazhi-kg/ontology#Document> .")
+    spoilt = [api.validate(ep, engine=engine) for engine in ("sparql", "pyshacl")]
+    assert not spoilt[0].conforms and spoilt[0].failed == spoilt[1].failed
