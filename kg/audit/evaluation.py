@@ -104,18 +104,24 @@ def reports_by_requirement(documents, broader) -> dict[str, dict[str, list]]:
     notice's own "required" is not a report."""
     reported = statuses.reported()
     out: dict[str, dict[str, list]] = {}
+    # (notation, status) → the lists an index line of it goes to, one per notation it counts for
+    # (none for a notice's "required"): looked up once, not per line of a province's ~18,000
+    sinks: dict[tuple[str, str], list] = {}
     for d in documents:
         if not d.get("index"):
             continue
         source = (d["document"], d["doc"], d["locality"])
-        # the index's lines split here (rdf.assertion_index_lines' format): a province has ~11,000
+        # the index's lines split here (rdf.assertion_index_lines' format)
         for line in d["index"].split("\n"):
             notation, status, spans = line.split(" ", 2)
-            if status not in reported:
-                continue
+            lists = sinks.get((notation, status))
+            if lists is None:
+                lists = sinks[(notation, status)] = [] if status not in reported else [
+                    out.setdefault(required, {}).setdefault(status, [])
+                    for required in broader.get(notation, (notation,))]
             item = (source, spans)
-            for required in broader.get(notation, (notation,)):
-                out.setdefault(required, {}).setdefault(status, []).append(item)
+            for found in lists:
+                found.append(item)
     return out
 
 
@@ -173,7 +179,8 @@ def region_rows(loc, chosen, reported, located) -> list[Row]:
             if r["levels"] is not None and level not in r["levels"]:
                 continue
             by_status = reported.get(r["notation"])
-            covering = {code_of(source[2]) for source, _ in (by_status or {}).get("implemented", ())}
+            # the codes of the distinct localities (a province's row has thousands of items)
+            covering = {code_of(loc) for loc in {source[2] for source, _ in (by_status or {}).get("implemented", ())}}
             status, evidence, covered, missing = row_status(by_status, places_, covering)
             rows.append(Row(r["notation"], r["label"], r["requirement"], s.iri, s.key, r["citation"],
                             status, evidence, covered, missing))
