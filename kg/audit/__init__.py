@@ -16,10 +16,7 @@ The layers, each using only those before it:
 """
 from __future__ import annotations
 
-import contextlib
-import gc
-
-from .. import places
+from .. import collector, places
 from ..rdf import KGL
 from .evaluation import (AuditReport, Row, broader_notations, localities, quote_evidence,
                          region_documents, region_report, reports_by_requirement)
@@ -48,7 +45,7 @@ def audit(store, region: str, against: str = "applicable", *, write: bool = Fals
     loc = resolve_region(store, region)
     chosen, notes = choose_sets(store, loc, against)
     documents = region_documents(store, KGL + loc.code)
-    with _gc_paused():
+    with collector.paused():
         report = region_report(loc, chosen, notes,
                                reports_by_requirement(documents, broader_notations(store)),
                                localities(documents))
@@ -65,21 +62,8 @@ def audit_all(store, against: str = "applicable", *, write: bool = False,
     quotes: which evidence sentences get their text read — all (True), none (False: "sentence"
     is None, the IRIs are there; for the matrix of statuses) or the first n of each row (the
     CSV shows one)."""
-    with _gc_paused():
+    with collector.paused():
         return _audit_all(store, against, write=write, quotes=quotes)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Python's cyclic collector off while an audit builds its ~10^5–10^6 rows and dicts, which
-    hold no cycles: at 10,000 documents its repeated full passes cost more than the audit."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _audit_all(store, against, *, write, quotes):

@@ -16,11 +16,10 @@ text.escape() before it enters one.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import time
 from dataclasses import dataclass, field
 
+from .. import collector
 from .bipartite import AGGREGATE_ABOVE, bipartite
 from .errors import VizError
 from .graph import build_graph
@@ -83,22 +82,8 @@ def visualize(store, out, region=None, mechanism=None, status=None, max_nodes=DE
     if view not in VIEWS:
         raise VizError(f"unknown view {view!r}; one of {', '.join(VIEWS)}")
     rid = resolve_region(region) if region else None
-    with _gc_paused():
+    with collector.paused():
         return _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges, view)
-
-
-@contextlib.contextmanager
-def _gc_paused():
-    """Python's cyclic collector off while the view builds its ~10^5 edges and groups of
-    sentences (10,000 documents), which hold no cycles: its repeated full passes took a third of
-    the time."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges, view) -> VizResult:
