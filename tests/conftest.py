@@ -1,7 +1,11 @@
+import contextlib
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -25,6 +29,37 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def kg_server(store, *args):
+    """`kg serve --store STORE ARGS…` on a free loopback port for the block; yields its base URL
+    once it answers, and stops it (SIGINT, as a user's Ctrl-C) after."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
+                             *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except (urllib.error.URLError, OSError):
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("kg serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
+        time.sleep(0.2)
+    try:
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def oxigraph_server(tmp_path_factory):

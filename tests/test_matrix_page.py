@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-import signal
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -16,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import built_corpus, free_port
+from conftest import built_corpus, kg_server
 from kg import api, places
 from kg.server import pages
 from kg.store import Store
@@ -89,28 +85,8 @@ def writable_server(store, tmp_path):
     import shutil
     copy = tmp_path / "store"
     shutil.copytree(store, copy)
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(copy), "--port", str(port),
-                             "--allow-update", "--workers", "2"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            _get(base + "/sparql?query=ASK%7B%7D")
-            break
-        except (urllib.error.URLError, OSError):
-            if proc.poll() is not None or time.time() > deadline:
-                proc.kill()
-                pytest.fail("kg serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
-            time.sleep(0.2)
-    yield base, copy
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with kg_server(copy, "--allow-update", "--workers", "2") as base:
+        yield base, copy
 
 
 def test_after_an_update_through_the_server_the_page_follows_the_store(writable_server):

@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from kg import api
 from kg.cli import main
-from conftest import built_corpus, free_port
+from conftest import built_corpus, free_port, kg_server
 from kg.server.formats import negotiate, parse_accept
 from kg.sparqltext import operation_kind
 
@@ -41,30 +41,8 @@ def store(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(store):
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
-                             "--timeout", "2", "--max-results", "5000", "--max-request-bytes", "20000"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except (urllib.error.URLError, OSError):
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("kg serve did not start: " + (proc.stderr.read() if proc.stderr else ""))
-        time.sleep(0.2)
-    yield base
-    proc.send_signal(signal.SIGINT)
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    with kg_server(store, "--timeout", "2", "--max-results", "5000", "--max-request-bytes", "20000") as base:
+        yield base
 
 
 def _get(url, headers=None, method="GET", data=None):
