@@ -33,7 +33,6 @@ import multiprocessing as mp
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -113,9 +112,11 @@ def pages_in_process(store, where: dict, repeats: int) -> dict:
     print(f"pages, made in this process{'':<13}{'first':>10}{'warm':>10}", flush=True)
     for name, page, params, target in views:
         size = []
-        first, warm = warm_median(lambda: size.append(len(page(store, params))), repeats)
-        if page is pages.graph:     # a worker keeps the graph it drew: only the first is made
-            warm = first
+
+        def made(page=page, params=params):
+            pages._GRAPH_CACHE.clear()      # a worker keeps the graph it drew: made each time
+            return page(store, params)
+        first, warm = warm_median(lambda: size.append(len(made())), repeats)
         out[name] = line(name, first, warm, target, f"{size[-1] // 1024} KB")
     return out
 
@@ -167,18 +168,11 @@ def audits(store, where: dict, repeats: int) -> dict:
 
 
 def validation(store_path: Path) -> dict:
-    from run import _RSS_WRAPPER
-    import re
-    argv = [sys.executable, "-m", "kg", "validate", "--all", "--store", str(store_path)]
-    t = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *argv], capture_output=True,
-                          text=True, cwd=ROOT)
-    seconds = time.perf_counter() - t
-    rss = re.search(r"MAXRSS (\d+)", done.stderr)
-    said = (done.stdout.strip() or done.stderr.strip()).splitlines()
-    out = {"seconds": seconds, "peak_rss_mb": int(rss.group(1)) // 1024 if rss else None,
-           "said": said[0][:120] if said else ""}
-    print(f"kg validate --all: {seconds:.1f} s, peak {out['peak_rss_mb']} MB — {out['said']}", flush=True)
+    from validate import measure
+    seconds, cpu, rss, said = measure([sys.executable, "-m", "kg", "validate", "--all", "--store",
+                                       str(store_path)])
+    out = {"seconds": seconds, "cpu_s": cpu, "peak_rss_mb": rss, "said": said[:120]}
+    print(f"kg validate --all: {seconds:.1f} s ({cpu:.1f} s CPU), peak {rss} MB — {out['said']}", flush=True)
     return out
 
 
