@@ -3,11 +3,6 @@ audit report and matrix, and the server's region and matrix pages — checked in
 headless Chromium (no injected script runs)."""
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -15,7 +10,7 @@ from click.testing import CliRunner
 
 from kg.cli import main
 
-from conftest import CORPUS, ROOT
+from conftest import CORPUS, kg_server
 from test_viz import _chromium, _run_chromium
 
 PWN = "document.documentElement.setAttribute('data-pwned','{}')"
@@ -56,29 +51,11 @@ def pages(tmp_path_factory):
         assert result.exit_code == 0, result.output
         out[name] = root / f"{name}.html"
     # the server's pages, saved as files for the browser
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port)],
-                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.2)
+    with kg_server(store) as base:
         for name, path in (("region", "/region/330106"), ("served-matrix", "/matrix")):
             html = urllib.request.urlopen(base + path, timeout=60).read().decode("utf-8")
             out[name] = root / f"{name}.html"
             out[name].write_text(html, encoding="utf-8")
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
     return out
 
 
