@@ -20,9 +20,9 @@ def mechanism_labels(store) -> dict[str, str]:
 
 def reported_rows(store, documents, quote: int | None = None) -> list[dict]:
     """The assertions of `documents` (as region_documents gives them) as rows of notation,
-    mechanism, status, place, document and evidence (the smallest text among the assertion's
-    sentences, as MIN does), ordered by place, notation, status and document; evidence is read
-    for the first `quote` rows of each mechanism (all when None)."""
+    mechanism, status, place, document and evidence (the text of the assertion's first sentence
+    in the document, as locality-mechanisms quotes it), ordered by place, notation, status and
+    document; evidence is read for the first `quote` rows of each mechanism (all when None)."""
     labels = mechanism_labels(store)
     rows = []
     for d in documents:
@@ -39,8 +39,8 @@ def reported_rows(store, documents, quote: int | None = None) -> list[dict]:
         seen[r["notation"]] = seen.get(r["notation"], 0) + 1
         if quote is None or seen[r["notation"]] <= quote:
             shown.append(r)
-    texts = dict(sentence_texts(store, {s: r["doc"] for r in shown for s in r["sentences"]}))
+    # the index lists a line's sentences in text order: only the first one's text is read
+    texts = dict(sentence_texts(store, {r["sentences"][0]: r["doc"] for r in shown}))
     for r in shown:
-        found = [texts[s] for s in r["sentences"] if texts.get(s) is not None]
-        r["evidence"] = min(found) if found else None
+        r["evidence"] = texts.get(r["sentences"][0])
     return rows
