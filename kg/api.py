@@ -9,7 +9,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 
-from . import pipeline, read
+from . import pipeline, read, summary
 from .catalog import graph_of_document
 from .errors import one_line
 
@@ -181,9 +181,12 @@ def remove(store, document: str) -> bool:
     except LookupError:
         return False
     sources = [src for src, (g, _) in catalog.items() if g == graph]
+    # the locality's matrix cells go with the document (kg.summary)
+    change = summary.begin_change(store, [graph])
     removed = False
     for src in sources or [graph]:
         removed |= store.remove_document(src)
+    summary.finish_change(store, change)
     return removed
 
 

@@ -111,10 +111,11 @@ class GraphStore(abc.ABC):
         it in the catalog with `cat:modified`. Returns the triples written."""
 
     @abc.abstractmethod
-    def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
+    def replace_subjects(self, graph_iri: str, key: str | None, values: Iterable[Any],
                          triples: Iterable[Any]) -> int:
         """In one graph: remove every subject that has `key` (a property IRI) with one of
-        `values`, with all its triples, and add `triples`. The rest of the graph stays."""
+        `values` (`key=None`: the subjects `values`), with all its triples, and add `triples`.
+        The rest of the graph stays."""
 
     @abc.abstractmethod
     def remove_document(self, source_file_or_graph_iri: str) -> bool:

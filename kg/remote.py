@@ -179,12 +179,16 @@ class RemoteStore(GraphStore):
                     f"INSERT DATA {{ GRAPH {CATALOG} {{ {g} {MODIFIED} {now_literal()} }} }}")
         return body.count("\n")
 
-    def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
+    def replace_subjects(self, graph_iri: str, key: str | None, values: Iterable[Any],
                          triples: Iterable[Any]) -> int:
         """The graph is read with a CONSTRUCT and written back whole (`replace_graph`)."""
-        predicate, keys = named(key), {to_oxigraph(v) for v in values}
+        keys = {to_oxigraph(v) for v in values}
         old = self.graph_triples(graph_iri)
-        drop = {t.subject for t in old if t.predicate == predicate and t.object in keys}
+        if key is None:
+            drop = keys
+        else:
+            predicate = named(key)
+            drop = {t.subject for t in old if t.predicate == predicate and t.object in keys}
         kept = [(t.subject, t.predicate, t.object) for t in old if t.subject not in drop]
         return self.replace_graph(graph_iri, kept + list(triples))
 

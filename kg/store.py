@@ -226,17 +226,19 @@ class Store(GraphStore):
         graph = named(graph_iri)
         return self._rewrite(graph, [f"DROP SILENT GRAPH {graph}"], triples)
 
-    def replace_subjects(self, graph_iri: str, key: str, values: Iterable[Any],
+    def replace_subjects(self, graph_iri: str, key: str | None, values: Iterable[Any],
                          triples: Iterable[Any]) -> int:
         """Atomically, in one graph: remove every subject that has `key` (a property IRI) with
-        one of `values`, with all its triples, and add `triples`. The rest of the graph stays.
-
-        For graphs of records keyed by what they describe (the audit records of some regions):
-        the cost follows the records replaced, not the size of the graph."""
+        one of `values` (`key=None`: the subjects `values`), with all its triples, and add
+        `triples`. The rest of the graph stays. For records keyed by what they describe (the
+        audit records of some regions, the matrix cells of some localities): the cost follows
+        the records replaced, not the size of the graph."""
         graph = named(graph_iri)
         keys = " ".join(str(to_oxigraph(v)) for v in values)
+        subjects = (f"VALUES ?s {{ {keys} }}" if key is None
+                    else f"VALUES ?k {{ {keys} }} ?s {named(key)} ?k .")
         deletes = [f"DELETE {{ GRAPH {graph} {{ ?s ?p ?o }} }} WHERE {{ GRAPH {graph} {{ "
-                   f"VALUES ?k {{ {keys} }} ?s {named(key)} ?k ; ?p ?o }} }}"] if keys else []
+                   f"{subjects} ?s ?p ?o }} }}"] if keys else []
         return self._rewrite(graph, deletes, triples)
 
     def _rewrite(self, graph: ox.NamedNode, deletes: list[str], triples: Iterable[Any]) -> int:

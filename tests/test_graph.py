@@ -6,11 +6,12 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from kg import api
+from kg import api, summary
 from kg.cli import main
 
 from conftest import CORPUS
 from kg.namespaces import PREFIXES
+from kg.store import Store
 
 PREFIXES_KGD = PREFIXES["kgd"]
 
@@ -324,9 +325,15 @@ def test_corpus_wide_queries_give_the_rows_of_their_plain_statement(built):
     notice = next(iter(memory.quads_for_pattern(None, ox.NamedNode(PREFIXES["kg"] + "status"), required))).graph_name
     memory.remove(next(iter(memory.quads_for_pattern(notice, locality, None, notice))))
     memory.add(ox.Quad(notice, locality, ox.NamedNode(PREFIXES["kgl"] + "371083"), notice))
-    matrix = check_corpus_wide_queries(memory)
-    assert {"implemented required", "implemented planned required"} <= \
-        {r["statuses"] for r in matrix if r["code"] == "371083"}
+    # Moved behind kg's back, the matrix summary (kg.summary) no longer holds: the plan by the
+    # assertions (a store without the summary), then the summary recomputed.
+    memory.remove_graph(ox.NamedNode(summary.SUMMARY_GRAPH))
+    for _ in range(2):
+        matrix = check_corpus_wide_queries(memory)
+        assert {"implemented required", "implemented planned required"} <= \
+            {r["statuses"] for r in matrix if r["code"] == "371083"}
+        summary.refresh_summary(Store(memory, None, False))
+    assert len(list(memory.quads_for_pattern(None, summary.MATRIX_CELL, None))) == len(matrix)
 
 
 def test_institutions_of_a_region_are_those_of_its_localities_in_the_whole_list(built):

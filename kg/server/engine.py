@@ -149,6 +149,7 @@ class Worker:
     def update(self, op: Operation, base_iri: Optional[str]) -> Answer:
         from ..namespaces import PREFIXES
         from ..store import Store, StoreLocked
+        from .. import summary
         text = with_using(op.text, op.default_graphs, op.named_graphs) \
             if op.default_graphs or op.named_graphs else op.text
         try:
@@ -157,6 +158,9 @@ class Worker:
             return Answer.text(503, f"cannot update: {e}")
         try:
             store.ox.update(text, prefixes=PREFIXES, base_iri=base_iri)
+            # documents may have changed, their localities unknown: the matrix summary is
+            # not trusted until the next build recomputes it (kg.summary)
+            summary.mark_pending(store)
         except SyntaxError as e:
             return Answer.text(400, f"SPARQL syntax error: {e}")
         except (ValueError, TypeError, RuntimeError) as e:

@@ -1,0 +1,166 @@
+"""The matrix summary kept at build time (kg.summary): queries/matrix.rq reads the cells, and
+they stay the cells the assertions give — after a build, an incremental build that moves a
+document to another locality or changes its mechanisms, a removal, in a store built before
+the summary existed, and after a change interrupted before its refresh.
+
+The oracle is the matrix query's other plan (the assertions themselves), run on a copy of the
+same store without the summary graph."""
+from __future__ import annotations
+
+import shutil
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import CORPUS
+from kg import api, summary
+from kg.build import build
+from kg.catalog import file_hash, source_key
+from kg.namespaces import CATALOG_GRAPH, PREFIXES
+from kg.query import load_query, run_query
+from kg.store import Store
+
+KGL = PREFIXES["kgl"]
+RUSHAN, FUQING, LIAOYUAN = KGL + "371083", KGL + "350181", KGL + "220400"
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    """A copy of the bundled corpus, to edit."""
+    out = tmp_path / "corpus"
+    shutil.copytree(CORPUS, out)
+    return out
+
+
+@pytest.fixture
+def store(tmp_path, corpus):
+    with Store.open(tmp_path / "store") as s:
+        report = build(s, [corpus])
+        assert report.ok and len(report.built) == 5
+        yield s
+
+
+def matrix(target) -> list[tuple]:
+    return run_query(target, load_query("matrix"), union_default_graph=True).rows
+
+
+def assertions_plan(store: Store) -> list[tuple]:
+    """The matrix by the assertions: matrix.rq on a copy of the store without the summary."""
+    memory = ox.Store()
+    memory.extend(q for q in store.quads() if q.graph_name != ox.NamedNode(summary.SUMMARY_GRAPH))
+    return matrix(memory)
+
+
+def cells(store: Store) -> dict[str, set[str]]:
+    """locality → its cells, as the summary graph holds them."""
+    out: dict[str, set[str]] = {}
+    for q in store.quads(summary.SUMMARY_GRAPH):
+        if q.predicate == summary.MATRIX_CELL:
+            out.setdefault(q.subject.value, set()).add(q.object.value)
+    return out
+
+
+def pending(store: Store) -> bool:
+    return any(q.predicate == summary.SUMMARY_PENDING for q in store.quads(summary.SUMMARY_GRAPH))
+
+
+def assert_summary_true(store: Store) -> list[tuple]:
+    """The summary is current, complete, and what matrix.rq reads gives the assertions' rows."""
+    assert not pending(store) and not summary.is_stale(store)
+    rows = matrix(store)
+    assert rows and rows == assertions_plan(store)
+    assert sum(map(len, cells(store).values())) == len(rows)
+    return rows
+
+
+def interrupted(*args, **kwargs):
+    """What a kill between the document writes and the refresh leaves."""
+    raise KeyboardInterrupt
+
+
+def test_built_store_has_a_summary_whose_rows_are_the_assertions(store):
+    rows = assert_summary_true(store)
+    assert {RUSHAN, FUQING, LIAOYUAN} <= set(cells(store))
+    # matrix.rq reads the cells: a cell changed in the summary shows
+    loc, cell = next((loc, c) for loc, cs in cells(store).items() for c in cs)
+    store.replace_subjects(summary.SUMMARY_GRAPH, None, [],
+                           [(ox.NamedNode(loc), summary.MATRIX_CELL, ox.Literal("M99 planned"))])
+    assert len(matrix(store)) == len(rows) + 1
+
+
+def test_a_document_moved_to_another_locality_leaves_the_old_one_and_joins_the_new(store, corpus):
+    rushan = next(corpus.glob("000_*.txt"))
+    liaoyuan = next(corpus.glob("003_*.txt"))
+    before = cells(store)
+    # the 乳山 report becomes a second 辽源 report (of fewer mechanisms: its first half)
+    text = liaoyuan.read_text(encoding="utf-8")
+    rushan.write_text(text[:len(text) // 2] + "\n又一句。", encoding="utf-8")
+    report = build(store, [corpus])
+    assert report.ok and len(report.built) == 1
+    after = cells(store)
+    assert RUSHAN in before and RUSHAN not in after
+    assert after[LIAOYUAN] == before[LIAOYUAN]      # the half adds no mechanism or status
+    assert_summary_true(store)
+
+
+def test_a_document_whose_mechanisms_change_changes_its_cells(store, corpus):
+    fuqing = next(corpus.glob("002_*.txt"))
+    before = cells(store)[FUQING]
+    text = fuqing.read_text(encoding="utf-8")
+    fuqing.write_text(text[:len(text) // 4], encoding="utf-8")
+    assert build(store, [corpus]).ok
+    after = cells(store)[FUQING]
+    assert after and after != before
+    assert_summary_true(store)
+
+
+def test_a_removed_document_takes_its_cells_along(store, corpus):
+    assert FUQING in cells(store)
+    assert api.remove(store, str(next(corpus.glob("002_*.txt"))))
+    assert FUQING not in cells(store)
+    assert_summary_true(store)
+
+
+def test_a_store_built_before_the_summary_gets_one_at_the_next_build(store, corpus):
+    rows = matrix(store)
+    # what a store built before kg.summary has: no summary graph, no stamp of it
+    store.ox.update(f"DROP GRAPH <{summary.SUMMARY_GRAPH}> ; DELETE WHERE {{ GRAPH <{CATALOG_GRAPH}> "
+                    f"{{ <{summary.SUMMARY_GRAPH}> ?p ?o }} }}")
+    assert not cells(store) and summary.is_stale(store)
+    assert matrix(store) == rows                     # by the assertions
+    report = build(store, [corpus])                  # nothing to build, the summary made
+    assert report.ok and not report.built
+    assert cells(store) and assert_summary_true(store) == rows
+
+
+def test_a_build_interrupted_before_its_refresh_is_repaired_by_the_next(store, corpus, monkeypatch):
+    fuqing = next(corpus.glob("002_*.txt"))
+    before = cells(store)[FUQING]
+    text = fuqing.read_text(encoding="utf-8")
+    fuqing.write_text(text[:len(text) // 4], encoding="utf-8")
+
+    with monkeypatch.context() as m:
+        m.setattr(summary, "finish_change", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            build(store, [corpus])
+    assert store.document_hashes()[source_key(fuqing)][1] == file_hash(fuqing)   # written
+    assert pending(store) and summary.is_stale(store) and cells(store)[FUQING] == before
+    assert matrix(store) == assertions_plan(store)   # the summary is not read meanwhile
+    report = build(store, [corpus])                  # nothing left to build: the summary repaired
+    assert report.ok and not report.built
+    assert cells(store)[FUQING] != before
+    assert_summary_true(store)
+
+
+def test_a_removal_interrupted_before_its_refresh_is_repaired_by_the_next_build(store, corpus,
+                                                                              monkeypatch):
+    with monkeypatch.context() as m:
+        m.setattr(summary, "finish_change", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            api.remove(store, str(next(corpus.glob("002_*.txt"))))
+    assert FUQING in cells(store) and pending(store)
+    assert matrix(store) == assertions_plan(store)
+    next(corpus.glob("002_*.txt")).unlink()
+    assert build(store, [corpus]).ok
+    assert FUQING not in cells(store)
+    assert_summary_true(store)
