@@ -86,6 +86,12 @@ def test_built_store_has_a_summary_whose_rows_are_the_assertions(store):
     store.replace_subjects(summary.SUMMARY_GRAPH, None, [],
                            [(ox.NamedNode(loc), summary.MATRIX_CELL, ox.Literal("M99 planned"))])
     assert len(matrix(store)) == len(rows) + 1
+    # a full refresh rewrites the localities whose cells differ: that one, and one that has no
+    # document (any more)
+    store.replace_subjects(summary.SUMMARY_GRAPH, None, [],
+                           [(ox.NamedNode(KGL + "110000"), summary.MATRIX_CELL, ox.Literal("M01 planned"))])
+    assert summary.refresh_summary(store) == len(cells(store)[loc]) and KGL + "110000" not in cells(store)
+    assert assert_summary_true(store) == rows
 
 
 def test_a_document_moved_to_another_locality_leaves_the_old_one_and_joins_the_new(store, corpus):
