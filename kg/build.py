@@ -317,7 +317,12 @@ def _finish_summary(store: GraphStore, change: summary.Change | None, jobs: list
         return
     built = set(report.built)
     written = {rdf.document_iri(digest).value for path, digest in jobs if source_key(path) in built}
-    summary.finish_change(store, change, written)
+    try:
+        summary.finish_change(store, change, written)
+    except NoSpace:
+        # the documents are committed; the summary stays marked pending, for the next build
+        report.stopped = ("no space left on device while writing the matrix summary; the "
+                          "documents were written, the next build recomputes the summary")
 
 
 class _Ticker:

@@ -170,3 +170,21 @@ def test_a_removal_interrupted_before_its_refresh_is_repaired_by_the_next_build(
     assert build(store, [corpus]).ok
     assert FUQING not in cells(store)
     assert_summary_true(store)
+
+
+def test_a_full_disk_at_the_refresh_stops_the_build_with_its_documents_written(store, corpus,
+                                                                               monkeypatch):
+    from kg.storefiles import NoSpace
+
+    def full(*args, **kwargs):
+        raise NoSpace("no space left on device")
+
+    fuqing = next(corpus.glob("002_*.txt"))
+    fuqing.write_text(fuqing.read_text(encoding="utf-8")[:2000], encoding="utf-8")
+    with monkeypatch.context() as m:
+        m.setattr(summary, "finish_change", full)
+        report = build(store, [corpus])
+    assert not report.ok and "matrix summary" in report.stopped and len(report.built) == 1
+    assert pending(store) and matrix(store) == assertions_plan(store)
+    assert build(store, [corpus]).ok
+    assert_summary_true(store)
