@@ -188,3 +188,29 @@ def test_a_full_disk_at_the_refresh_stops_the_build_with_its_documents_written(s
     assert pending(store) and matrix(store) == assertions_plan(store)
     assert build(store, [corpus]).ok
     assert_summary_true(store)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from conftest import oxigraph_server
+    yield from oxigraph_server(tmp_path_factory)
+
+
+def test_a_store_behind_an_endpoint_keeps_its_summary_alike(server, corpus):
+    """The remote store's replace_subjects (the graph read and written back whole) replaces the
+    cells of the localities given, as the embedded store's DELETE does."""
+    from kg.remote import endpoint
+    ep = endpoint(server)
+    assert build(ep, [corpus]).ok
+    rows = matrix(ep)
+    rushan, liaoyuan = next(corpus.glob("000_*.txt")), next(corpus.glob("003_*.txt"))
+    text = liaoyuan.read_text(encoding="utf-8")
+    rushan.write_text(text[:len(text) // 2] + "\n又一句。", encoding="utf-8")
+    assert build(ep, [corpus]).ok
+    moved = matrix(ep)
+    assert not summary.is_stale(ep) and moved != rows
+    assert {r[0] for r in rows} - {r[0] for r in moved} == {"371083"}     # 乳山市 has no cell left
+    memory = ox.Store()
+    memory.extend(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(g))
+                  for g in ep.graphs() if g != summary.SUMMARY_GRAPH for t in ep.graph_triples(g))
+    assert moved == matrix(memory)
