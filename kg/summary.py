@@ -25,7 +25,9 @@ and until then matrix.rq, which reads the cells only when there is no mark, take
 Figures at 10,000 documents (9,784 with a locality, 2,949 localities; 100,755 cells, as many
 triples; 2 cores shared with other work):
   - `api.query(store, "matrix").rows`: 2.3–2.7 s by the assertions, ~0.9–1.0 s by the cells
-    (the engine ~0.3 s of it; the rest is reading out and sorting the 100k rows);
+    (3.0–3.5 s against 1.0–1.3 s with the other core busy; same rows, same order). The engine
+    takes ~0.3–0.4 s of it; the rest is pyoxigraph making the 400k terms of the 100k rows
+    (~0.35–0.6 s), their sort (~0.15 s) and their Python values (~0.1 s);
   - a full refresh: reading the indexes ~0.7 s, merging ~0.4 s, comparing with the summary
     ~0.2–0.5 s; writing all cells ~5 s (one SPARQL update of 11.5 MB: what a first build adds
     to its ~60–160 s), none when the summary is current (a repair that finds little changed);
