@@ -33,7 +33,8 @@ from typing import Iterable, Iterator
 
 import pyoxigraph as ox
 
-from kg.catalog import DocumentGraph, as_document, named, nquads, spo, triple_list
+from kg.catalog import (BULK_LOADING, CATALOG, DocumentGraph, as_document, named, now_literal,
+                        nquads, record_text, replaced_sources_ops, spo, triple_list)
 
 
 class BulkPlan:
@@ -72,6 +73,26 @@ def bulk_load(oxstore: ox.Store, docs: Iterator[DocumentGraph]) -> int:
     counted = _Quads(stream)
     oxstore.bulk_extend(iter(counted))
     return counted.count
+
+
+def catalog_ops(loaded: list[DocumentGraph], final: dict[str, DocumentGraph],
+                previous: dict[str, list[str]]) -> list[str]:
+    """After a bulk load: drop the graphs the loaded documents replace, write their catalog
+    records (a document is only "there" once its triples all are) and remove the load's mark.
+    `final`: source file → its document (given twice, the later wins, as in the atomic path);
+    `previous`: source file → the graphs the store held it in."""
+    kept = {d.graph_iri for d in final.values()}
+    ops: list[str] = [f"DROP SILENT GRAPH {named(d.graph_iri)}" for d in loaded
+                      if d.graph_iri not in kept]
+    now = now_literal()
+    records: list[str] = []
+    for doc in final.values():
+        ops += replaced_sources_ops(doc, previous)
+        records.append(record_text(doc, now) + " .")
+    ops.append(f"DELETE WHERE {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} ?t }} }}")
+    if records:
+        ops.append("INSERT DATA { GRAPH " + str(CATALOG) + " {\n" + "\n".join(records) + "\n} }")
+    return ops
 
 
 class _NQuadsChunks:

@@ -117,6 +117,12 @@ class GraphStore(abc.ABC):
         `values` (`key=None`: the subjects `values`), with all its triples, and add `triples`.
         The rest of the graph stays."""
 
+    def add_triples(self, graph_iri: str, triples: Iterable[Any]) -> int:
+        """Add `triples` to a graph (nothing removed, no catalog stamp): atomically here; the
+        embedded store may take a faster path that is not atomic, so callers must be able to tell
+        an interrupted write (kg.summary: its pending mark). Returns the triples written."""
+        return self.replace_subjects(graph_iri, None, (), triples)
+
     @abc.abstractmethod
     def remove_document(self, source_file_or_graph_iri: str) -> bool:
         """Remove a document (by its source file, or by its graph IRI) and its catalog record;

@@ -53,6 +53,10 @@ from .rdf import BASE, assertion_index_lines, kg
 SUMMARY_GRAPH = BASE + "summary"
 MATRIX_CELL = kg("matrixCell")
 SUMMARY_PENDING = kg("summaryPending")
+# from this many cells on, written by the store's bulk path under the pending mark (100,755
+# cells at 10,000 documents: ~0.6 s instead of ~5 s in one UPDATE); an incremental build's few
+# hundred stay one atomic write
+BULK_CELLS = 20_000
 _SUMMARY = ox.NamedNode(SUMMARY_GRAPH)
 
 
@@ -75,10 +79,19 @@ def refresh_summary(store: GraphStore, localities: Iterable[str] | None = None) 
 
 def _replace_localities(store: GraphStore, localities: set[str], cells: list[tuple]) -> int:
     """The summary's cells of `localities` replaced by theirs among `cells`, the pending mark
-    removed (one atomic `replace_subjects`)."""
-    subjects = [ox.NamedNode(loc) for loc in sorted(localities)] + [_SUMMARY]
-    return store.replace_subjects(SUMMARY_GRAPH, None, subjects,
-                                  [c for c in cells if c[0].value in localities])
+    removed: in one atomic `replace_subjects`, or, for BULK_CELLS cells or more (a first build),
+    with the mark kept while the old cells go and the new ones are added by the store's faster
+    path (`add_triples`: not atomic, so the mark says an interrupted write, and matrix.rq and
+    the next build act on it), then removed."""
+    subjects = [ox.NamedNode(loc) for loc in sorted(localities)]
+    new = [c for c in cells if c[0].value in localities]
+    if len(new) < BULK_CELLS:
+        return store.replace_subjects(SUMMARY_GRAPH, None, subjects + [_SUMMARY], new)
+    mark_pending(store)
+    store.replace_subjects(SUMMARY_GRAPH, None, subjects, [])
+    store.add_triples(SUMMARY_GRAPH, new)
+    store.replace_subjects(SUMMARY_GRAPH, None, [_SUMMARY], [])
+    return len(new)
 
 
 def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
