@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import pyoxigraph as ox
 
+from kg import collector
 from kg.errors import KgError
 from kg.namespaces import XSD
 
@@ -95,7 +96,10 @@ class Result:
             # Solutions are a one-pass iterator: their terms are kept, and the SPARQL JSON is
             # written from them only if asked for (most callers want rows, not JSON).
             names = [v.value for v in res.variables]
-            terms = [tuple(sol) for sol in res]
+            # rows hold no cycles: the collector's passes over ~10^5 new tuples (and whatever
+            # else the process holds) are wasted (matrix at 10,000 documents: 1.1–1.5 → 0.94 s)
+            with collector.paused():
+                terms = [tuple(sol) for sol in res]
             return cls("select", vars=names, terms=terms, sparql_json=sparql_json)
         triples = [t if isinstance(t, ox.Triple) else ox.Triple(t.subject, t.predicate, t.object)
                    for t in res]
@@ -175,13 +179,14 @@ def python_rows(terms: list[tuple]) -> list[tuple]:
     get = seen.get
     out = []
     append = out.append
-    for row in terms:
-        vals = []
-        for t in row:
-            v = get(t, seen)
-            if v is seen:
-                v = seen[t] = python_value(t)
-            vals.append(v)
-        append(tuple(vals))
+    with collector.paused():        # as for the terms (Result.from_oxigraph)
+        for row in terms:
+            vals = []
+            for t in row:
+                v = get(t, seen)
+                if v is seen:
+                    v = seen[t] = python_value(t)
+                vals.append(v)
+            append(tuple(vals))
     return out
 

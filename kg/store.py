@@ -39,6 +39,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Optional, Seq
 
 import pyoxigraph as ox
 
+from kg import collector
 from kg.binding import run_bound, sort_terms, split_order_by, unshift_positions
 from kg.bulkload import BulkPlan, bulk_load, catalog_ops
 from kg.catalog import (BULK_LOADING, CATALOG, CATALOG_NS, CONTENT_HASH, MODIFIED, SOURCE_FILE,
@@ -326,7 +327,8 @@ class Store(GraphStore):
             return run_bound(oxstore, sparql, bindings, union_default_graph)
 
         try:
-            return self.read(run)
+            with collector.paused():    # the rows and their sort keys hold no cycles
+                return self.read(run)
         except SyntaxError as e:
             message = unshift_positions(str(e), with_prolog(sparql), sparql)
             raise QueryError(f"SPARQL syntax error: {message}") from e
