@@ -228,6 +228,28 @@ def test_many_cells_go_through_the_bulk_path_and_a_write_stopped_half_way_is_see
         assert cells(s) == summary_before and assert_summary_true(s) == rows
 
 
+def test_mechanisms_overview_from_the_cells_counts_as_from_the_assertions(tmp_path, corpus):
+    """mechanisms-overview counts localities from the cells, and adds the documents without a
+    locality and those requiring a mechanism: the same rows as its plan over the assertions
+    (here with a document no locality is found for and the notices' kg:Required)."""
+    overview = load_query("mechanisms-overview")
+    with Store.open(tmp_path / "store") as s:
+        assert build(s, [corpus, CORPUS.parent / "tests" / "docs"]).ok
+        rows = run_query(s, overview, union_default_graph=True).rows
+        memory = ox.Store()
+        memory.extend(q for q in s.quads() if q.graph_name != ox.NamedNode(summary.SUMMARY_GRAPH))
+        assert rows == run_query(memory, overview, union_default_graph=True).rows
+        unplaced = run_query(s, "SELECT ?d { GRAPH ?d { ?d a kg:Document FILTER NOT EXISTS "
+                                "{ ?d kg:locality ?l } } }", union_default_graph=True).rows
+        assert unplaced and sum(r[5] for r in rows) > 0
+        # the cells are what is read: one more locality's cell counts
+        notation, weakness_in = rows[0][0], rows[0][4]
+        s.replace_subjects(summary.SUMMARY_GRAPH, None, [], [
+            (ox.NamedNode(KGL + "110000"), summary.MATRIX_CELL, ox.Literal(f"{notation} weakness"))])
+        again = {r[0]: r for r in run_query(s, overview, union_default_graph=True).rows}
+        assert again[notation][4] == weakness_in + 1
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from conftest import oxigraph_server
