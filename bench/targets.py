@@ -13,7 +13,7 @@ Measures on the same store, in this order, and prints each figure as it comes:
 3. **over HTTP**: `kg serve` (default settings) started on the store: how long until its
    background warm-up has made the default views, then each page's cached answer;
 4. **audits**: `kg audit REGION` as its table shows it (one quote a row), county / prefecture /
-   province, warm median;
+   province, and the province with most documents, warm median;
 5. **validation**: `kg validate --all` in a fresh process, seconds and peak RSS (it writes its
    results file into the store's directory, as a user's validation does);
 6. **build scaling** (--scaling-docs M, 0 to skip): `kg build` of M generated documents into a
@@ -75,8 +75,15 @@ def regions(store) -> dict:
                             "?code } GROUP BY ?code ORDER BY DESC(?n)").rows
     table = places.divisions()
     county = next(d for d in (table.by_code(str(r[0])) for r in rows) if d and d.level == "county")
+    # the province with most documents too: the audit's cost follows a region's documents
+    per_province: dict = {}
+    for code, n in rows:
+        d = table.by_code(str(code))
+        if d and d.province:
+            per_province[d.province] = per_province.get(d.province, 0) + int(n)
     return {"county": county.name, "county_code": county.code, "prefecture": county.prefecture or county.name,
-            "province": county.province or county.name}
+            "province": county.province or county.name,
+            "largest province": max(per_province, key=per_province.get)}
 
 
 def named_queries(store, where: dict, repeats: int) -> dict:
@@ -160,7 +167,7 @@ def audits(store, where: dict, repeats: int) -> dict:
     from kg import api
     out = {}
     print(f"audits (table: one quote a row){'':<9}{'first':>10}{'warm':>10}", flush=True)
-    for level in ("county", "prefecture", "province"):
+    for level in ("county", "prefecture", "province", "largest province"):
         region = where[level]
         first, warm = warm_median(lambda: api.audit(store, region, write=False, quotes=1), repeats)
         out[level] = {**line(f"{level}: {region}", first, warm, AUDIT_TARGET), "region": region}
