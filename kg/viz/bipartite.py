@@ -51,11 +51,15 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
         d.update(shape="box", color={"background": "#f7d9ee", "border": "#e377c2"})    # the name inside
         H.add_node(m, **d)
     merged: dict = {}
-    for (loc, m), by_status in pairs.items():
-        e = merged.setdefault((group[loc], m), {})
-        for status, parts in by_status.items():
-            by_doc = e.setdefault(status, {})
-            for part in parts:
+    for (loc, m), parts in pairs.items():
+        e = merged.get((group[loc], m))
+        if e is None:
+            e = merged[(group[loc], m)] = {}
+        for status, part in parts:
+            by_doc = e.get(status)
+            if by_doc is None:
+                e[status] = dict(part)      # a copy: the edge's own, G's evidence is left as it is
+            else:
                 by_doc.update(part)
     for (g, m), by_status in sorted(merged.items()):
         _add_edge(H, g, m, by_status)
@@ -67,24 +71,33 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
 
 
 def _pairs(G) -> dict:
-    """(locality, mechanism) → status → [document → evidence, …]: the evidence of G's implements
+    """(locality, mechanism) → [(status, document → evidence), …]: the evidence of G's implements
     edges and of the requires edges of requirement documents issued by a locality of G (the
     dicts themselves: bipartite() merges them). Read node by node in the order of their ids
     (select() gives its nodes in that order), so that the documents of an edge come in the same
     order whether G was selected or not (a node has one edge per mechanism and status). Read
     from G's evidence (build_graph's, which select() shares: only the edges G has count, or all
     of it when G has its assertions there only: "unlinked"), not from its ~140,000 edges at
-    10,000 documents."""
+    10,000 documents, in one pass (~0.2 s there)."""
     evidence = G.graph.get("evidence", {})
-    found = [(e, evidence[e]) for e in sorted(evidence, key=itemgetter(0))     # stable
-             if e[2] == "requires" or e[2].startswith("implements")]
-    nodes, has_edge, linked = G.nodes, G.has_edge, not G.graph.get("unlinked")
+    nodes, has_edge, linked = G._node, G.has_edge, not G.graph.get("unlinked")    # _node: G.nodes' dict
     out: dict = {}
-    for (u, v, k), (status, by_doc, _) in found:
-        loc = u if k != "requires" else nodes[u].get("loc") if u in nodes else None
+    for e in sorted(evidence, key=itemgetter(0)):       # stable
+        u, v, k = e
+        if k == "requires":
+            loc = nodes[u].get("loc") if u in nodes else None
+        elif k.startswith("implements"):
+            loc = u
+        else:
+            continue
         if loc is None or loc not in nodes or (linked and not has_edge(u, v, k)):
             continue
-        out.setdefault((loc, v), {}).setdefault(status, []).append(by_doc)
+        status, by_doc, _ = evidence[e]
+        parts = out.get((loc, v))
+        if parts is None:
+            out[(loc, v)] = [(status, by_doc)]
+        else:
+            parts.append((status, by_doc))
     return out
 
 
