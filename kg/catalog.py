@@ -26,11 +26,11 @@ from typing import Any, Iterable, NamedTuple, Union
 
 import pyoxigraph as ox
 
-from kg.namespaces import CATALOG_GRAPH, XSD
+from kg.namespaces import CATALOG_GRAPH, PREFIXES, XSD
 
 # The catalog has its own predicates: with kg:sourceFile it would repeat the documents' own
 # triples, and a query over the union of all graphs would see every document twice.
-CATALOG_NS = "https://w3id.org/fazhi-kg/catalog#"
+CATALOG_NS = PREFIXES["cat"]
 SOURCE_FILE = ox.NamedNode(CATALOG_NS + "sourceFile")
 CONTENT_HASH = ox.NamedNode(CATALOG_NS + "contentHash")
 MODIFIED = ox.NamedNode(CATALOG_NS + "modified")
@@ -149,10 +149,15 @@ def hashes_of(records: dict[str, dict[str, Any]]) -> dict[str, tuple[str, str]]:
 
 # ---------------------------------------------------------------------- writing the catalog
 
+def now_term() -> ox.Literal:
+    """This moment (UTC, to the second) as an xsd:dateTime literal."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
+    return ox.Literal(stamp, datatype=XSD_DATETIME)
+
+
 def now_literal() -> str:
     """This moment as an xsd:dateTime literal in SPARQL syntax."""
-    stamp = _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).isoformat()
-    return str(ox.Literal(stamp, datatype=XSD_DATETIME))
+    return str(now_term())
 
 
 def named(iri: str | ox.NamedNode) -> ox.NamedNode:

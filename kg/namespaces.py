@@ -20,6 +20,7 @@ PREFIXES: dict[str, str] = {
     "kgl": BASE + "locality/",
     "kgs": BASE + "shapes#",
     "kga": BASE + "audit/",
+    "cat": BASE + "catalog#",       # the catalog's records of source files (kg.catalog)
     # standard vocabularies
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
     "rdfs": "http://www.w3.org/2000/01/rdf-schema#",

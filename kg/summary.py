@@ -38,7 +38,6 @@ triples; 2 cores shared with other work):
 from __future__ import annotations
 
 import collections
-import datetime
 import functools
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -47,7 +46,7 @@ import pyoxigraph as ox
 
 from .binding import bind_table
 from .graphstore import GraphStore
-from .namespaces import XSD
+from .catalog import now_term
 from .query import load_query, run_query
 from .rdf import BASE, assertion_index_lines, kg
 
@@ -63,8 +62,8 @@ _SUMMARY = ox.NamedNode(SUMMARY_GRAPH)
 
 def refresh_summary(store: GraphStore, localities: Iterable[str] | None = None) -> int:
     """Recompute the matrix cells of `localities` (IRIs), or of every locality (None), from the
-    documents' assertion indexes, and clear the pending mark. One atomic write; returns the
-    cells written.
+    documents' assertion indexes, and clear the pending mark (`_replace_localities`: one
+    atomic write, or the bulk path under the mark); returns the cells written.
 
     Recomputing every cell, only the localities whose cells differ from the summary's are
     written: a summary merely behind (an interrupted build) differs in a few localities, and
@@ -170,9 +169,7 @@ def mark_pending(store: GraphStore) -> None:
     """Say in the summary that its cells may be behind the documents (kg:summaryPending, with
     the time): matrix.rq then reads the assertions, and the next build recomputes every cell.
     For what changes documents without knowing which localities (an update sent to kg serve)."""
-    since = ox.Literal(datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                       datatype=ox.NamedNode(XSD + "dateTime"))
-    store.replace_subjects(SUMMARY_GRAPH, None, [], [(_SUMMARY, SUMMARY_PENDING, since)])
+    store.replace_subjects(SUMMARY_GRAPH, None, [], [(_SUMMARY, SUMMARY_PENDING, now_term())])
 
 
 def finish_change(store: GraphStore, change: Change, written: Iterable[str] = ()) -> int:
