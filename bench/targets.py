@@ -14,9 +14,11 @@ Measures on the same store, in this order, and prints each figure as it comes:
    background warm-up has made the default views, then each page's cached answer;
 4. **audits**: `kg audit REGION` as its table shows it (one quote a row), county / prefecture /
    province, and the province with most documents, warm median;
-5. **validation**: `kg validate --all` in a fresh process, seconds and peak RSS (it writes its
+5. **commands**: `kg query` (a county's locality-mechanisms) and `kg audit` (county, province) as
+   a user at a terminal waits for them: a fresh process each, start-up included, median of 3;
+6. **validation**: `kg validate --all` in a fresh process, seconds and peak RSS (it writes its
    results file into the store's directory, as a user's validation does);
-6. **build scaling** (--scaling-docs M, 0 to skip): `kg build` of M generated documents into a
+7. **build scaling** (--scaling-docs M, 0 to skip): `kg build` of M generated documents into a
    new store with 1 process and with `--workers` 2 … `nproc`, and the extraction alone (no store)
    in 1 … `nproc` processes: MB/s, and MB/s per core.
 
@@ -174,6 +176,24 @@ def audits(store, where: dict, repeats: int) -> dict:
     return out
 
 
+def commands(store_path: Path, where: dict) -> dict:
+    """Wall time of a fresh `kg` process: what a user at a terminal waits for."""
+    import subprocess
+    runs = [("kg --version", ["--version"]),
+            (f"kg query locality-mechanisms ({where['county']})",
+             ["query", "locality-mechanisms", "--param", f"locality={where['county']}", "--store", str(store_path)]),
+            (f"kg audit {where['county']}", ["audit", where["county"], "--store", str(store_path)]),
+            (f"kg audit {where['province']}", ["audit", where["province"], "--store", str(store_path)])]
+    out = {}
+    print(f"commands (a fresh process each){'':<9}{'first':>10}{'median':>10}", flush=True)
+    for name, args in runs:
+        def run(args=args):
+            subprocess.run([sys.executable, "-m", "kg", *args], check=True, capture_output=True)
+        first, warm = warm_median(run, 3)
+        out[name] = line(name, first, warm, PAGE_TARGET)
+    return out
+
+
 def validation(store_path: Path) -> dict:
     from validate import measure
     seconds, cpu, rss, said = measure([sys.executable, "-m", "kg", "validate", "--all", "--store",
@@ -247,6 +267,7 @@ def main(argv=None) -> None:
         results["pages"] = pages_in_process(store, where, args.repeats)
         results["audits"] = audits(store, where, args.repeats)
     results["http"] = pages_over_http(store_path, where)
+    results["commands"] = commands(store_path, where)
     if not args.no_validate:
         results["validate"] = validation(store_path)
     if args.scaling_docs:

@@ -9,7 +9,7 @@ import contextlib
 import json
 from dataclasses import dataclass
 
-from . import pipeline, read, summary
+from . import summary
 from .catalog import graph_of_document
 from .errors import one_line
 
@@ -26,6 +26,7 @@ class Failure:
 
 def iter_documents(paths):
     """Yield a processed Document, or a Failure, for every file under paths (never raises)."""
+    from . import pipeline, read
     for path in read.iter_files(paths):
         try:
             yield pipeline.process_file(path)
@@ -39,6 +40,7 @@ def iter_documents(paths):
 
 def extract(paths):
     """Yield the JSON record of every document under paths, or a Failure."""
+    from . import pipeline
     for item in iter_documents(paths):
         yield item if isinstance(item, Failure) else pipeline.document_record(item)
 

@@ -8,7 +8,15 @@
     app       the Starlette application on uvicorn: header timeout, Host check
     config    the operator's settings and their defaults
 """
-from .app import create_app, make_server, serve
 from .config import Config
 
 __all__ = ["Config", "create_app", "make_server", "serve"]
+
+
+def __getattr__(name: str):
+    # the application (Starlette, uvicorn, Jinja2: ~0.3 s) is imported when it is asked for,
+    # not by every `kg` command that only reads the serve options' defaults from Config
+    if name in ("create_app", "make_server", "serve"):
+        from . import app
+        return getattr(app, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
