@@ -466,3 +466,23 @@ def test_reported_rows_are_locality_mechanisms(store_dir, region):
     for r in quoted:                    # quote=1: the first row of each mechanism has its text
         assert (r["evidence"] is not None) == (r["notation"] not in first)
         first.setdefault(r["notation"], r)
+
+
+def test_evidence_reads_as_the_list_of_its_sentences_in_document_and_text_order():
+    import pickle
+    from kg.audit.evaluation import Evidence
+    # two documents; the first's sentence 3,4 evidences two narrower mechanisms (two lines)
+    found = [(("b/2.txt", "kgd:2", "kgl:1"), "5,6 7,8"), (("a/1.txt", "kgd:1", "kgl:1"), "1,2 3,4"),
+             (("a/1.txt", "kgd:1", "kgl:1"), "3,4 9,10")]
+    iris = ["kgd:1#char=1,2", "kgd:1#char=3,4", "kgd:1#char=9,10", "kgd:2#char=5,6", "kgd:2#char=7,8"]
+    assert [e["iri"] for e in Evidence(found)] == iris
+    assert len(Evidence(found)) == 5 and Evidence(found)[3]["document"] == "2.txt"
+    for part in (slice(None, 1), slice(None, None, -1), slice(-2, None), slice(1, 3), slice(5, 9)):
+        assert [e["iri"] for e in Evidence(found)[part]] == iris[part], part
+    assert Evidence(found)[-1]["iri"] == iris[-1]
+    with pytest.raises(IndexError):
+        Evidence(found)[5]
+    quoted = Evidence(found)
+    quoted[0]["sentence"] = "…"                  # quoting fills the dicts in place
+    assert quoted[:1][0]["sentence"] == "…" and [e["sentence"] for e in quoted][0] == "…"
+    assert pickle.loads(pickle.dumps(quoted)) == list(quoted)
