@@ -14,7 +14,8 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from . import ontology
+from .namespaces import PREFIXES
+from .resources import ontology_dir
 
 _SKOS = "http://www.w3.org/2004/02/skos/core#"
 _IN_SCHEME = _SKOS + "inScheme"
@@ -48,7 +49,7 @@ def _vocabulary() -> dict[str, dict[str, list]]:
     parses in milliseconds where the whole ontology through rdflib takes a sixth of a second,
     which every `kg audit` would pay."""
     out: dict[str, dict[str, list]] = {}
-    for t in ox.parse(path=str(ontology.ontology_dir() / "kg.ttl"), format=ox.RdfFormat.TURTLE):
+    for t in ox.parse(path=str(ontology_dir() / "kg.ttl"), format=ox.RdfFormat.TURTLE):
         if isinstance(t.subject, ox.NamedNode):
             out.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
     return out
@@ -63,7 +64,7 @@ def _value(props: dict, name: str, default: str = "") -> str:
 def scheme(scheme_local: str) -> tuple[Status, ...]:
     """The statuses of a scheme of kg.ttl (StatusScheme, AuditStatusScheme, StatusDisplayScheme),
     in display order."""
-    kg = str(ontology.KG)
+    kg = PREFIXES["kg"]
     member = ox.NamedNode(kg + scheme_local)
     out = []
     for props in _vocabulary().values():

@@ -264,19 +264,20 @@ def test_a_turtle_syntax_error_is_one_line_with_its_line(tmp_path):
 
 
 # Modules a reading command has no use for: the extraction (jieba, the lexicon), the server's
-# application, the graph view and rdflib cost ~1 s of start-up together, paid by every `kg query`.
+# application, the graph view and rdflib cost ~1 s of start-up together, paid by every command.
 HEAVY = ("kg.pipeline", "kg.extract", "jieba", "kg.server.app", "starlette", "uvicorn", "pyvis",
          "networkx", "rdflib")
 
 
-def test_a_query_from_the_command_line_loads_no_extraction_server_or_rdflib(store):
+@pytest.mark.parametrize("command", [["query", "locality-mechanisms", "--param", "locality=乳山市"],
+                                     ["audit", "乳山市"]])
+def test_a_reading_command_loads_no_extraction_server_or_rdflib(store, command):
     import subprocess
     import sys
     script = ("import sys\nfrom kg.cli import main\n"
               "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
               f"print('loaded:', sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
-    r = subprocess.run([sys.executable, "-c", script, "query", "locality-mechanisms",
-                        "--param", "locality=乳山市", "--store", str(store), "--format", "tsv"],
+    r = subprocess.run([sys.executable, "-c", script, *command, "--store", str(store), "--format", "csv"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "乳山市" in r.stdout                       # it did answer
