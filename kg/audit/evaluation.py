@@ -137,17 +137,19 @@ class Evidence(Sequence):
         by_source: dict[tuple, list] = {}
         for source, spans in found:
             by_source.setdefault(source, []).append(spans)
-        # one line's spans are the IRIs' fragments as written; several lines are merged
-        self._groups = [(source, lines[0].split(" ") if len(lines) == 1 else
-                         [f"{s},{e}" for s, e in sorted({x for line in lines for x in rdf.index_spans(line)})])
-                        for source, lines in sorted(by_source.items())]
-        self._len = sum(len(spans) for _, spans in self._groups)
+        self._by_source = by_source
+        # counted without parsing: one line's spans are distinct, several lines' spans are
+        # merged as the strings the index writes (one writer, one way to write a span)
+        self._len = sum(lines[0].count(" ") + 1 if len(lines) == 1 else len(set(" ".join(lines).split(" ")))
+                        for lines in by_source.values())
         self._made: list[dict] = []
         self._next = self._dicts()
 
     def _dicts(self):
-        for (document, doc, locality), spans in self._groups:
+        for (document, doc, locality), lines in sorted(self._by_source.items()):
             name = document.rsplit("/", 1)[-1]
+            spans = lines[0].split(" ") if len(lines) == 1 else \
+                [f"{s},{e}" for s, e in sorted({x for line in lines for x in rdf.index_spans(line)})]
             for span in spans:
                 yield {"document": name, "sentence": None, "iri": f"{doc}#char={span}", "doc": doc,
                        "locality": locality}
