@@ -416,3 +416,24 @@ def test_signature_outranks_a_bare_place_label_in_the_title():
             "中共上海市浦东新区东明路街道工作委员会上海市浦东新区人民政府东明路街道办事处2024年11月25日")
     res = resolve_locality(text, organ="上海崇明", title="上海崇明关于印发《东明路街道“法治东明”建设三年行动计划》的通知")
     assert (res.locality.name, res.locality.county) == ("东明路街道", "浦东新区")
+
+
+def test_townships_read_when_first_wanted_answer_as_those_given_at_once():
+    from kg.places.table import Divisions
+    rows = [("370000", "山东省", "", "province", ""), ("371000", "威海市", "370000", "prefecture", ""),
+            ("371083", "乳山市", "371000", "county", "")]
+    towns = [("371083100", "夏村镇", "371083", "township", ""), ("371083001", "城区街道", "371083", "township", ""),
+             ("371083101", "乳山口镇", "371083", "township", "")]
+    asked = []
+    lazy = Divisions(rows + towns[:1], [], lambda: asked.append(1) or towns[1:])
+    eager = Divisions(rows + towns, [], None)
+    assert lazy.by_code("371083") == eager.by_code("371083") and not asked   # not read for a county
+    text = "乳山市夏村镇和乳山口镇推行三项制度"
+    assert list(lazy.scan_townships(text)) == list(eager.scan_townships(text)) == [
+        (3, 6, "夏村镇"), (7, 11, "乳山口镇")]
+    assert asked == [1]                                                      # read once
+    assert lazy.township_count() == 3
+    assert lazy.townships_named("城区街道") == eager.townships_named("城区街道") == ["371083001"]
+    assert sorted(lazy.townships_under("371000")) == sorted(eager.townships_under("371000"))
+    assert lazy.by_code("371083101") == eager.by_code("371083101")
+    assert lazy.by_code("371083101").name == "乳山口镇"

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import gzip
 import importlib.resources
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Callable, Iterable
 
 import ahocorasick
 
@@ -123,13 +125,16 @@ def _short_forms(name: str, ethnic: list[str]) -> list[tuple[str, str]]:
 class Divisions:
     """The division index: code ↔ name, levels, parents, and a matcher over all names."""
 
-    def __init__(self, rows: list[tuple[str, str, str, str, str]], ethnic: list[str]):
+    def __init__(self, rows: Iterable[tuple[str, str, str, str, str]], ethnic: list[str],
+                 townships: Callable[[], Iterable[tuple[str, str, str, str, str]]] | None = None):
         """rows: (code, name, parent code or "", level name, until or ""). Townships are kept
         apart: they are looked up by name where a text names one, never scanned for in every
-        body."""
+        body. `townships` gives more township rows when they are first wanted: a command that
+        only resolves a region's name never reads the ~39,000 of the table."""
         self._div: dict[str, Division] = {}
-        self._town: dict[str, tuple[str, str]] = {}          # 9-digit code → (name, parent code)
-        self._towns_named: dict[str, list[str]] = defaultdict(list)   # name → codes
+        self._town_rows: list[tuple[str, str]] = []           # (code, name, parent) given in rows
+        self._more_towns = townships
+        self._town_index: tuple[dict, dict] | None = None
         self._town_automaton = None
         self._zone: dict[str, tuple[str, str]] = {}           # functional zone code → (name, parent)
         for code, name, parent, level, until in rows:
@@ -137,8 +142,7 @@ class Divisions:
                 self._zone[code] = (name, parent)
                 continue
             if level == "township":
-                self._town[code] = (name, parent)
-                self._towns_named[name].append(code)
+                self._town_rows.append((code, name, parent))
                 continue
             self._div[code] = Division(code, name, level, parent or None, _suffix_char(name), until or None)
 
@@ -214,6 +218,27 @@ class Divisions:
         return self.locality(c) if c in self._div else None
 
     # -- townships (街道/镇/乡/苏木) -------------------------------------------------------------
+
+    @property
+    def _town(self) -> dict[str, tuple[str, str]]:
+        """9-digit code → (name, parent code)."""
+        return (self._town_index or self._index_townships())[0]
+
+    @property
+    def _towns_named(self) -> dict[str, list[str]]:
+        """name → 9-digit codes."""
+        return (self._town_index or self._index_townships())[1]
+
+    def _index_townships(self) -> tuple[dict, dict]:
+        town: dict[str, tuple[str, str]] = {}
+        named: dict[str, list[str]] = defaultdict(list)
+        more = ((code, name, parent) for code, name, parent, level, _ in self._more_towns()
+                if level == "township") if self._more_towns else ()
+        for code, name, parent in itertools.chain(self._town_rows, more):
+            town[code] = (name, parent)
+            named[name].append(code)
+        self._town_index = (town, named)     # two threads may both build it: the same index
+        return self._town_index
 
     def township(self, code: str) -> "Township":
         """A township as a Locality: its county (or, under 东莞/中山/儋州/嘉峪关, prefecture)
@@ -389,14 +414,22 @@ def code9(code: str) -> str | None:
     return code[:9]
 
 
-def _table_rows() -> list[tuple[str, str, str, str, str]]:
+def _table_rows(lines: Iterable[str]) -> list[tuple[str, str, str, str, str]]:
     rows = []
-    for line in _data_text("divisions.tsv.gz").splitlines():
+    for line in lines:
         if not line or line.startswith("#"):
             continue
         code, name, parent, level, until = line.split("\t")
         rows.append((code, name, parent, _LEVELS[level], until))
     return rows
+
+
+def _table_lines() -> tuple[list[str], list[str]]:
+    """The table's lines: of divisions and zones (6-digit codes), and of townships (9-digit)."""
+    divisions, townships = [], []
+    for line in _data_text("divisions.tsv.gz").splitlines():
+        (townships if line[9:10] == "\t" and line[:9].isdigit() else divisions).append(line)
+    return divisions, townships
 
 
 def data_source() -> dict:
@@ -420,7 +453,8 @@ def divisions() -> Divisions:
     ethnic = [w.strip() for w in _data_text("ethnic_groups.txt").splitlines()
               if w.strip() and not w.startswith("#")]
     ethnic.sort(key=len, reverse=True)
-    return Divisions(_table_rows(), ethnic)
+    divisions_, townships = _table_lines()
+    return Divisions(_table_rows(divisions_), ethnic, lambda: _table_rows(townships))
 
 
 def all_localities() -> list[Locality]:
