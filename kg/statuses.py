@@ -15,11 +15,10 @@ from functools import lru_cache
 import pyoxigraph as ox
 
 from .namespaces import PREFIXES
-from .resources import ontology_dir
+from .resources import ontology_properties
 
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
-_IN_SCHEME = _SKOS + "inScheme"
-_NOTATION = _SKOS + "notation"
+_IN_SCHEME = PREFIXES["skos"] + "inScheme"
+_NOTATION = PREFIXES["skos"] + "notation"
 
 NOT_REPORTED = "none"
 NOT_APPLICABLE = "na"
@@ -43,18 +42,6 @@ class Status:
         return f".st-{self.notation}{{background:{self.colour};color:{self.text_colour}}}"
 
 
-@lru_cache(maxsize=1)
-def _vocabulary() -> dict[str, dict[str, list]]:
-    """subject IRI → predicate IRI → objects, of kg.ttl alone: the statuses are there, and it
-    parses in milliseconds where the whole ontology through rdflib takes a sixth of a second,
-    which every `kg audit` would pay."""
-    out: dict[str, dict[str, list]] = {}
-    for t in ox.parse(path=str(ontology_dir() / "kg.ttl"), format=ox.RdfFormat.TURTLE):
-        if isinstance(t.subject, ox.NamedNode):
-            out.setdefault(t.subject.value, {}).setdefault(t.predicate.value, []).append(t.object)
-    return out
-
-
 def _value(props: dict, name: str, default: str = "") -> str:
     found = props.get(name)
     return found[0].value if found else default
@@ -67,7 +54,8 @@ def scheme(scheme_local: str) -> tuple[Status, ...]:
     kg = PREFIXES["kg"]
     member = ox.NamedNode(kg + scheme_local)
     out = []
-    for props in _vocabulary().values():
+    # kg.ttl alone holds the statuses
+    for props in ontology_properties("kg.ttl").values():
         if member not in props.get(_IN_SCHEME, ()):
             continue
         notation = _value(props, _NOTATION)

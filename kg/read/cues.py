@@ -9,34 +9,25 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Any
 
 from ..namespaces import PREFIXES
-from ..resources import MissingData, ontology_dir
+from ..resources import MissingData, ontology_properties
 
-
-_SKOS = "http://www.w3.org/2004/02/skos/core#"
+_SKOS = PREFIXES["skos"]
 
 
 @lru_cache(maxsize=None)
 def _schemes(file: str) -> dict[str, list[tuple[str | None, frozenset]]]:
-    """scheme IRI → [(notation, altLabels)] of its concepts, from `file`. Parsed with pyoxigraph:
-    these lists are wanted by commands that never load rdflib (`kg audit` resolving a region's
-    name), and rdflib's import and Turtle parser cost ~0.25 s where this costs ~5 ms."""
-    import pyoxigraph as ox
+    """scheme IRI → [(notation, altLabels)] of its concepts, from `file` (read without rdflib:
+    `kg audit` resolves a region's name with these lists)."""
     schemes: dict[str, list] = {}
-    notation: dict[Any, str] = {}
-    labels: dict[Any, set] = {}
-    for t in ox.parse(path=str(ontology_dir() / file), format=ox.RdfFormat.TURTLE):
-        p = t.predicate.value
-        if p == _SKOS + "inScheme":
-            schemes.setdefault(t.object.value, []).append(t.subject)
-        elif p == _SKOS + "notation":
-            notation[t.subject] = t.object.value
-        elif p == _SKOS + "altLabel":
-            labels.setdefault(t.subject, set()).add(t.object.value)
-    return {scheme: [(notation.get(c), frozenset(labels.get(c, ()))) for c in concepts]
-            for scheme, concepts in schemes.items()}
+    for props in ontology_properties(file).values():
+        notation = props.get(_SKOS + "notation")
+        concept = (notation[0].value if notation else None,
+                   frozenset(label.value for label in props.get(_SKOS + "altLabel", ())))
+        for scheme in props.get(_SKOS + "inScheme", ()):
+            schemes.setdefault(scheme.value, []).append(concept)
+    return schemes
 
 
 @lru_cache(maxsize=None)
