@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import json
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
@@ -48,11 +49,19 @@ from .binding import bind_table
 from .graphstore import GraphStore
 from .catalog import now_term
 from .query import load_query, run_query
-from .rdf import BASE, assertion_index_lines, kg
+from .rdf import BASE, XSD, assertion_index_lines, kg
 
 SUMMARY_GRAPH = BASE + "summary"
 MATRIX_CELL = kg("matrixCell")
 SUMMARY_PENDING = kg("summaryPending")
+VIEW_CELLS = kg("viewCells")
+SUMMARY_FORMAT = kg("summaryFormat")
+# the derived data a summary of this format holds (kg:summaryFormat, queries/summary-stale.rq):
+# 2 = kg:matrixCell and kg:viewCells
+FORMAT = 2
+# the documents whose evidence a view cell keeps, per mechanism and status: a view's edge quotes
+# its first two (a third says there are more) and a mechanism its first reports, three at a time
+VIEW_DOCS = 3
 # from this many cells on, written by the store's bulk path under the pending mark (100,755
 # cells at 10,000 documents: ~0.6 s instead of ~5 s in one UPDATE); an incremental build's few
 # hundred stay one atomic write
@@ -77,6 +86,10 @@ def refresh_summary(store: GraphStore, localities: Iterable[str] | None = None) 
                                if wanted else [])
 
 
+def _format_triple() -> tuple:
+    return (_SUMMARY, SUMMARY_FORMAT, ox.Literal(str(FORMAT), datatype=ox.NamedNode(XSD + "integer")))
+
+
 def _replace_localities(store: GraphStore, localities: set[str], cells: list[tuple]) -> int:
     """The summary's cells of `localities` replaced by theirs among `cells`, the pending mark
     removed: in one atomic `replace_subjects`, or, for BULK_CELLS cells or more (a first build),
@@ -85,13 +98,15 @@ def _replace_localities(store: GraphStore, localities: set[str], cells: list[tup
     the next build act on it), then removed."""
     subjects = [ox.NamedNode(loc) for loc in sorted(localities)]
     new = [c for c in cells if c[0].value in localities]
+    matrix_cells = sum(1 for c in new if c[1] == MATRIX_CELL)
     if len(new) < BULK_CELLS:
-        return store.replace_subjects(SUMMARY_GRAPH, None, subjects + [_SUMMARY], new)
+        store.replace_subjects(SUMMARY_GRAPH, None, subjects + [_SUMMARY], new + [_format_triple()])
+        return matrix_cells
     mark_pending(store)
     store.replace_subjects(SUMMARY_GRAPH, None, subjects, [])
     store.add_triples(SUMMARY_GRAPH, new)
-    store.replace_subjects(SUMMARY_GRAPH, None, [_SUMMARY], [])
-    return len(new)
+    store.replace_subjects(SUMMARY_GRAPH, None, [_SUMMARY], [_format_triple()])
+    return matrix_cells
 
 
 def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
@@ -107,27 +122,82 @@ def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
     return {loc for loc in held.keys() | wanted.keys() if held.get(loc) != wanted.get(loc)}
 
 
-def cell_triples(indexes: Iterable[tuple[str, str]]) -> list[tuple]:
-    """(locality, kg:matrixCell, "notation statuses") for each locality and mechanism the
-    (locality IRI, kg:assertionIndex) rows state, statuses sorted by their notations."""
+def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
+    """(locality, kg:matrixCell, "notation statuses") for each locality and mechanism the rows
+    (locality IRI, document IRI, source, title, doctype, kg:assertionIndex) state, statuses
+    sorted by their notations; and (locality, kg:viewCells, JSON) for each locality
+    (`view_cells`)."""
+    rows = list(rows)
     statuses: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
-    for loc, index in indexes:
+    for loc, *_, index in rows:
         for notation, status, _spans in assertion_index_lines(index):
             statuses[loc, notation].add(status)
     # terms made once per locality and per distinct cell (~3k and ~2k of 100k cells)
     node = functools.lru_cache(maxsize=None)(ox.NamedNode)
     literal = functools.lru_cache(maxsize=None)(ox.Literal)
-    return [(node(loc), MATRIX_CELL, literal(f"{notation} {' '.join(sorted(found))}"))
-            for (loc, notation), found in statuses.items()]
+    return ([(node(loc), MATRIX_CELL, literal(f"{notation} {' '.join(sorted(found))}"))
+             for (loc, notation), found in statuses.items()]
+            + [(node(loc), VIEW_CELLS, ox.Literal(text)) for loc, text in view_cells(rows).items()])
 
 
-def _indexes(store: GraphStore, localities: list[str] | None = None) -> list[tuple[str, str]]:
-    """(locality IRI, assertion index) of every document, or of the documents of `localities`."""
+def view_cells(rows: Iterable[tuple]) -> dict[str, str]:
+    """locality IRI → its kg:viewCells literal, from rows (locality, document, source, title,
+    doctype, assertion index): what the graph's default view of the whole store draws from
+    (kg.viz.cells), the assertions of each locality merged by mechanism and status as
+    kg.viz.graph reads them from the documents — the lines of a requirement document (doctype
+    notice) that say "required" left out, as they make the document's own edges:
+
+        {"docs": [[document, source, title], …],        the documents that report, by source
+         "cells": [[notation, status, documents, sentences,
+                    [[doc, [[line, spans], …]], …]], …],  the first VIEW_DOCS documents' lines
+         "any": {notation: documents}}                   the documents stating it in any status
+
+    `doc` is an index into "docs"; `line` the line's place in the document's index (a
+    mechanism's quotes follow the documents' and their lines' order); `spans` as written."""
+    by_loc: dict[str, list] = collections.defaultdict(list)
+    for loc, doc, source, title, doctype, index in rows:
+        by_loc[loc].append((source, doc, title, doctype, index))
+    out = {}
+    for loc, documents in by_loc.items():
+        docs: list = []
+        cells: dict[tuple[str, str], list] = {}
+        last: dict[tuple[str, str], int] = {}      # cell → the last document counted in it
+        any_status: dict[str, int] = collections.Counter()
+        for source, doc, title, doctype, index in sorted(documents, key=lambda d: (d[0], d[1])):
+            lines = [(i, line) for i, line in enumerate(assertion_index_lines(index))
+                     if not (doctype == "notice" and line[1] == "required")]
+            if not lines:
+                continue
+            d = len(docs)
+            docs.append([doc, source, title])
+            for notation in {line[0] for _, line in lines}:
+                any_status[notation] += 1
+            for i, (notation, status, spans) in lines:
+                cell = cells.get((notation, status))
+                if cell is None:
+                    cell = cells[notation, status] = [notation, status, 0, 0, []]
+                first = cell[4]
+                if last.get((notation, status)) != d:
+                    last[notation, status] = d
+                    cell[2] += 1
+                    if len(first) < VIEW_DOCS:
+                        first.append([d, []])
+                cell[3] += spans.count(" ") + 1
+                if first[-1][0] == d:
+                    first[-1][1].append([i, spans])
+        out[loc] = json.dumps({"docs": docs, "cells": [cells[k] for k in sorted(cells)],
+                               "any": dict(sorted(any_status.items()))}, ensure_ascii=False, separators=(",", ":"))
+    return out
+
+
+def _indexes(store: GraphStore, localities: list[str] | None = None) -> list[tuple]:
+    """(locality IRI, document IRI, source, title, doctype, assertion index) of every
+    document, or of the documents of `localities`."""
     text = load_query("summary-indexes").text
     if localities is not None:
         text = bind_table(text, ["loc"], [(ox.NamedNode(loc),) for loc in localities])
     rows = run_query(store, text, union_default_graph=True).terms
-    return [(loc.value, index.value) for loc, index in rows]
+    return [tuple(t.value if t is not None else None for t in row) for row in rows]
 
 
 def localities_of(store: GraphStore, graphs: Iterable[str]) -> set[str]:

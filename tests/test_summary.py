@@ -60,6 +60,12 @@ def cells(store: Store) -> dict[str, set[str]]:
     return out
 
 
+def held_view_cells(store: Store) -> dict[str, str]:
+    """locality → its kg:viewCells literal, as the summary graph holds it."""
+    return {q.subject.value: q.object.value for q in store.quads(summary.SUMMARY_GRAPH)
+            if q.predicate == summary.VIEW_CELLS}
+
+
 def pending(store: Store) -> bool:
     return any(q.predicate == summary.SUMMARY_PENDING for q in store.quads(summary.SUMMARY_GRAPH))
 
@@ -70,6 +76,9 @@ def assert_summary_true(store: Store) -> list[tuple]:
     rows = matrix(store)
     assert rows and rows == assertions_plan(store)
     assert sum(map(len, cells(store).values())) == len(rows)
+    # the graph view's cells: one per locality with a cell, as the documents give them now
+    assert held_view_cells(store) == summary.view_cells(summary._indexes(store))
+    assert set(held_view_cells(store)) == set(cells(store))
     return rows
 
 
@@ -137,6 +146,20 @@ def test_a_store_built_before_the_summary_gets_one_at_the_next_build(store, corp
     report = build(store, [corpus])                  # nothing to build, the summary made
     assert report.ok and not report.built
     assert cells(store) and assert_summary_true(store) == rows
+
+
+def test_a_summary_without_view_cells_is_made_whole_by_the_next_change(store, corpus):
+    """A store whose summary has matrix cells only (built before kg:viewCells) is stale, and the
+    next change, of one document, gives every locality its view cells, not just that one's."""
+    rows = matrix(store)
+    store.ox.update(f"DELETE WHERE {{ GRAPH <{summary.SUMMARY_GRAPH}> {{ ?s <{summary.VIEW_CELLS.value}> ?o }} }} ; "
+                    f"DELETE WHERE {{ GRAPH <{summary.SUMMARY_GRAPH}> {{ ?s <{summary.SUMMARY_FORMAT.value}> ?o }} }}")
+    assert cells(store) and not held_view_cells(store) and summary.is_stale(store)
+    one = next(corpus.glob("000_*.txt"))
+    one.write_text(one.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    report = build(store, [corpus])
+    assert report.ok and len(report.built) == 1
+    assert len(held_view_cells(store)) > 1 and assert_summary_true(store) == rows
 
 
 def test_a_build_interrupted_before_its_refresh_is_repaired_by_the_next(store, corpus, monkeypatch):
@@ -213,7 +236,7 @@ def test_many_cells_go_through_the_bulk_path_and_a_write_stopped_half_way_is_see
         with monkeypatch.context() as m:
             m.setattr(Store, "add_triples", counted)
             assert build(s, [corpus]).ok
-        assert added and sum(added) == sum(map(len, cells(s).values()))
+        assert added and sum(added) == sum(map(len, cells(s).values())) + len(held_view_cells(s))
         rows = assert_summary_true(s)
 
         summary_before = cells(s)
