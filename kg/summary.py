@@ -1,4 +1,5 @@
-"""The locality × mechanism matrix kept at build time: one triple per cell, in a graph of its own.
+"""The locality × mechanism matrix kept at build time: one triple per cell, in a graph of its own;
+beside it, the graph view's groups (kg.viewgroups), kept the same way.
 
 `queries/matrix.rq` asked the engine to join every assertion of every document to its status and
 mechanism and to merge them per locality: at 10,000 documents (252,040 assertions, 100,755
@@ -15,8 +16,9 @@ are whatever the documents state.
 Keeping it true: a change of documents (`kg build`, `kg remove`) is bracketed by `begin_change`,
 which marks the summary pending (`kg:summaryPending` on the summary graph) before anything is
 written, and `finish_change`, which recomputes the cells of the localities the change touched —
-the old locality of a replaced or removed document too — and clears the mark, in one atomic
-`replace_subjects`. A change interrupted between the two leaves the mark; so does nothing, in a
+the old locality of a replaced or removed document too — and the view groups (prefecture,
+province) they fall in, from all the documents of their provinces, and clears the mark, in one
+atomic `replace_subjects`. A change interrupted between the two leaves the mark; so does nothing, in a
 store built before the summary existed, or by a writer that does not know it: there the catalog
 stamp of some document is later than the summary graph's, or the summary graph has none
 (queries/summary-stale.rq). Either way the next change recomputes every cell (`replace_graph`),
@@ -45,23 +47,23 @@ from typing import Iterable, Mapping
 
 import pyoxigraph as ox
 
+from . import collector
 from .binding import bind_table
 from .graphstore import GraphStore
 from .catalog import now_term
 from .query import load_query, run_query
-from .rdf import BASE, XSD, assertion_index_lines, kg
+from .rdf import BASE, KGM, XSD, assertion_index_lines, kg
+from .viewgroups import GROUP_LEVELS, Places, group_literals, subject
 
 SUMMARY_GRAPH = BASE + "summary"
 MATRIX_CELL = kg("matrixCell")
 SUMMARY_PENDING = kg("summaryPending")
 VIEW_CELLS = kg("viewCells")
+VIEW_LEVEL = kg("viewLevel")
 SUMMARY_FORMAT = kg("summaryFormat")
 # the derived data a summary of this format holds (kg:summaryFormat, queries/summary-stale.rq):
-# 2 = kg:matrixCell and kg:viewCells
+# 2 = kg:matrixCell of each locality, kg:viewCells of each group (kg.viewgroups)
 FORMAT = 2
-# the documents whose evidence a view cell keeps, per mechanism and status: a view's edge quotes
-# its first two (a third says there are more) and a mechanism its first reports, three at a time
-VIEW_DOCS = 3
 # from this many cells on, written by the store's bulk path under the pending mark (100,755
 # cells at 10,000 documents: ~0.6 s instead of ~5 s in one UPDATE); an incremental build's few
 # hundred stay one atomic write
@@ -78,12 +80,43 @@ def refresh_summary(store: GraphStore, localities: Iterable[str] | None = None) 
     written: a summary merely behind (an interrupted build) differs in a few localities, and
     writing is what costs most (the 100k cells of 10,000 documents: ~0.6 s by the bulk path,
     ~5 s in one update; ~1.5 s to read the indexes and the summary and compare)."""
+    # the rows and the groups are ~10^6 small objects without cycles (collector: a third of the time)
+    with collector.paused():
+        return _refresh(store, localities)
+
+
+def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
+    places = Places(run_query(store, load_query("viz-localities"), union_default_graph=True).to_dicts())
     if localities is None:
-        cells = cell_triples(_indexes(store))
-        return _replace_localities(store, _changed_localities(store, cells), cells)
+        rows = _indexes(store)
+        cells = cell_triples(rows)
+        views = _view_triples(group_literals(rows, _obligations(store), places))
+        # the view groups are all written again (~400 literals, a few MB: reading them back to
+        # compare took longer than writing them)
+        held = {str(row[0]) for row in run_query(store, load_query("summary-views").text).rows}
+        changed = _changed_localities(store, cells) | held | {t[0].value for t in views}
+        return _replace_localities(store, changed, cells + views)
     wanted = set(localities)
-    return _replace_localities(store, wanted, cell_triples(_indexes(store, sorted(wanted)))
-                               if wanted else [])
+    if not wanted:
+        return _replace_localities(store, wanted, [])
+    # the groups of the localities touched, made again from all their localities' documents (a
+    # province has a few hundred)
+    groups = {(level, places.group(loc, level)) for loc in wanted if loc in places.level
+              for level in GROUP_LEVELS}
+    provinces = {g for level, g in groups if level == "province"}
+    members = {loc for loc in places.level if places.group(loc, "province") in provinces}
+    rows = _indexes(store, sorted(wanted | members))
+    triples = (cell_triples([r for r in rows if r[0] in wanted])
+               + _view_triples(group_literals(rows, _obligations(store, sorted(members)), places, groups)))
+    return _replace_localities(store, wanted | {subject(level, g) for level, g in groups}, triples)
+
+
+def _view_triples(literals: dict) -> list[tuple]:
+    out = []
+    for (level, group), text in literals.items():
+        node = ox.NamedNode(subject(level, group))
+        out += [(node, VIEW_LEVEL, ox.Literal(level)), (node, VIEW_CELLS, ox.Literal(text))]
+    return out
 
 
 def _format_triple() -> tuple:
@@ -91,7 +124,8 @@ def _format_triple() -> tuple:
 
 
 def _replace_localities(store: GraphStore, localities: set[str], cells: list[tuple]) -> int:
-    """The summary's cells of `localities` replaced by theirs among `cells`, the pending mark
+    """The summary's cells of `localities` (and view groups: subjects) replaced by theirs among
+    `cells`, the pending mark
     removed: in one atomic `replace_subjects`, or, for BULK_CELLS cells or more (a first build),
     with the mark kept while the old cells go and the new ones are added by the store's faster
     path (`add_triples`: not atomic, so the mark says an interrupted write, and matrix.rq and
@@ -125,9 +159,7 @@ def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
 def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
     """(locality, kg:matrixCell, "notation statuses") for each locality and mechanism the rows
     (locality IRI, document IRI, source, title, doctype, kg:assertionIndex) state, statuses
-    sorted by their notations; and (locality, kg:viewCells, JSON) for each locality
-    (`view_cells`)."""
-    rows = list(rows)
+    sorted by their notations."""
     statuses: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for loc, *_, index in rows:
         for notation, status, _spans in assertion_index_lines(index):
@@ -135,59 +167,8 @@ def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
     # terms made once per locality and per distinct cell (~3k and ~2k of 100k cells)
     node = functools.lru_cache(maxsize=None)(ox.NamedNode)
     literal = functools.lru_cache(maxsize=None)(ox.Literal)
-    return ([(node(loc), MATRIX_CELL, literal(f"{notation} {' '.join(sorted(found))}"))
-             for (loc, notation), found in statuses.items()]
-            + [(node(loc), VIEW_CELLS, ox.Literal(text)) for loc, text in view_cells(rows).items()])
-
-
-def view_cells(rows: Iterable[tuple]) -> dict[str, str]:
-    """locality IRI → its kg:viewCells literal, from rows (locality, document, source, title,
-    doctype, assertion index): what the graph's default view of the whole store draws from
-    (kg.viz.cells), the assertions of each locality merged by mechanism and status as
-    kg.viz.graph reads them from the documents — the lines of a requirement document (doctype
-    notice) that say "required" left out, as they make the document's own edges:
-
-        {"docs": [[document, source, title], …],        the documents that report, by source
-         "cells": [[notation, status, documents, sentences,
-                    [[doc, [[line, spans], …]], …]], …],  the first VIEW_DOCS documents' lines
-         "any": {notation: documents}}                   the documents stating it in any status
-
-    `doc` is an index into "docs"; `line` the line's place in the document's index (a
-    mechanism's quotes follow the documents' and their lines' order); `spans` as written."""
-    by_loc: dict[str, list] = collections.defaultdict(list)
-    for loc, doc, source, title, doctype, index in rows:
-        by_loc[loc].append((source, doc, title, doctype, index))
-    out = {}
-    for loc, documents in by_loc.items():
-        docs: list = []
-        cells: dict[tuple[str, str], list] = {}
-        last: dict[tuple[str, str], int] = {}      # cell → the last document counted in it
-        any_status: dict[str, int] = collections.Counter()
-        for source, doc, title, doctype, index in sorted(documents, key=lambda d: (d[0], d[1])):
-            lines = [(i, line) for i, line in enumerate(assertion_index_lines(index))
-                     if not (doctype == "notice" and line[1] == "required")]
-            if not lines:
-                continue
-            d = len(docs)
-            docs.append([doc, source, title])
-            for notation in {line[0] for _, line in lines}:
-                any_status[notation] += 1
-            for i, (notation, status, spans) in lines:
-                cell = cells.get((notation, status))
-                if cell is None:
-                    cell = cells[notation, status] = [notation, status, 0, 0, []]
-                first = cell[4]
-                if last.get((notation, status)) != d:
-                    last[notation, status] = d
-                    cell[2] += 1
-                    if len(first) < VIEW_DOCS:
-                        first.append([d, []])
-                cell[3] += spans.count(" ") + 1
-                if first[-1][0] == d:
-                    first[-1][1].append([i, spans])
-        out[loc] = json.dumps({"docs": docs, "cells": [cells[k] for k in sorted(cells)],
-                               "any": dict(sorted(any_status.items()))}, ensure_ascii=False, separators=(",", ":"))
-    return out
+    return [(node(loc), MATRIX_CELL, literal(f"{notation} {' '.join(sorted(found))}"))
+            for (loc, notation), found in statuses.items()]
 
 
 def _indexes(store: GraphStore, localities: list[str] | None = None) -> list[tuple]:
@@ -198,6 +179,20 @@ def _indexes(store: GraphStore, localities: list[str] | None = None) -> list[tup
         text = bind_table(text, ["loc"], [(ox.NamedNode(loc),) for loc in localities])
     rows = run_query(store, text, union_default_graph=True).terms
     return [tuple(t.value if t is not None else None for t in row) for row in rows]
+
+
+def _obligations(store: GraphStore, localities: list[str] | None = None) -> list[tuple]:
+    """(locality, document, source, title, notation, text) of the obligations of requirement
+    documents, of every locality or of `localities`, in the graph view's order."""
+    text = load_query("summary-obligations").text
+    if localities is not None:
+        if not localities:
+            return []
+        text = bind_table(text, ["loc"], [(ox.NamedNode(loc),) for loc in localities])
+    rows = run_query(store, text, union_default_graph=True).terms
+    return [(loc.value, doc.value, source.value, title.value if title is not None else None,
+             m.value[len(KGM):] if m.value.startswith(KGM) else m.value, text.value if text is not None else None)
+            for loc, doc, source, title, m, _modality, text in rows]
 
 
 def localities_of(store: GraphStore, graphs: Iterable[str]) -> set[str]:

@@ -34,9 +34,9 @@ LAYERS = [
     ("kg.store", "kg.remote", "kg.catalog", "kg.graphstore", "kg.binding", "kg.results",
      "kg.storefiles", "kg.bulkload"),
     # 5: what reads and writes the store: named queries, audit, graph view, build, the matrix
-    # summary kept at build time, output formats,
-    # SHACL validation
-    ("kg.query", "kg.audit", "kg.viz", "kg.build", "kg.formats", "kg.validate", "kg.summary"),
+    # summary and the graph view's groups kept at build time, output formats, SHACL validation
+    ("kg.query", "kg.audit", "kg.viz", "kg.build", "kg.formats", "kg.validate", "kg.summary",
+     "kg.viewgroups"),
     # 6: the Python API
     ("kg.api",),
     # 7: the shells

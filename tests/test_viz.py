@@ -641,3 +641,58 @@ def test_default_view_of_the_whole_store_needs_no_select(work, docs_work, groupi
         assert list(unlinked.nodes(data=True)) == list(selected.nodes(data=True))
         assert list(unlinked.edges(keys=True, data=True)) == list(selected.edges(keys=True, data=True))
         assert unlinked.graph["evidence"] == selected.graph["evidence"]
+
+
+def _without(d: dict, *names) -> dict:
+    return {k: v for k, v in d.items() if k not in names}
+
+
+@pytest.mark.parametrize("grouping, levels", [
+    ({"max_nodes": 5}, {"province"}),
+    ({"max_nodes": 5, "max_edges": None}, {"province"}),
+    # tests/docs' two districts of 成都市 make a prefecture of two (140 pairs, 136 by prefecture)
+    ({"max_nodes": 1000, "max_edges": 138}, {"prefecture", None}),
+])
+def test_default_view_kept_at_build_time_is_the_view_of_the_documents(work, docs_work, grouping, levels):
+    """The whole store's default view drawn from the groups kept at build time (kg.viewgroups)
+    is the one drawn from the documents: the same nodes and edges in the same order, with the
+    same attributes and tooltips once quoted, weights and counts; each edge's evidence holds its
+    first documents (those a tooltip quotes)."""
+    from kg import api
+    seen = set()
+    for root, store in (work, docs_work):
+        with api.open_store(store, read_only=True) as s:
+            made = viz.bipartite(viz.build_graph(s, quote_all=False, tips=False, assertion_edges=False),
+                                 **grouping)
+            kept = viz.kept_view(s, grouping["max_nodes"], grouping.get("max_edges", viz.AGGREGATE_EDGES))
+            seen.add(made.graph["grouped"])
+            if made.graph["grouped"] is None:       # localities one by one: read from the documents
+                assert kept is None
+                continue
+            viz.quote(s, made)
+            viz.quote(s, kept)
+        assert kept.graph["grouped"] == made.graph["grouped"] and kept.graph["localities"] == made.graph["localities"]
+        assert list(kept) == list(made)
+        for n, d in made.nodes(data=True):
+            assert _without(kept.nodes[n], "quotes", "localities", "reported_by") == \
+                _without(d, "quotes", "localities"), n
+        assert list(kept.edges(keys=True, data=True)) == list(made.edges(keys=True, data=True))
+        for e, (status, by_doc, how) in made.graph["evidence"].items():
+            k_status, k_by_doc, k_how = kept.graph["evidence"][e]
+            assert (k_status, k_how) == (status, how)
+            assert list(k_by_doc.items()) == list(by_doc.items())[:len(k_by_doc)] and len(k_by_doc) >= min(3, len(by_doc))
+            assert kept.graph["weight"][e] == made.graph["weight"][e]
+    assert seen == levels
+
+
+def test_default_view_is_kept_only_where_it_groups_and_the_summary_is_current(work, tmp_path):
+    """A store whose localities the view draws one by one is read from its documents (None);
+    so is one whose summary is pending (a change under way or interrupted)."""
+    from kg import api, summary
+    store = tmp_path / "store"
+    shutil.copytree(work[1], store)
+    with api.open_store(str(store)) as s:
+        assert viz.kept_view(s, viz.AGGREGATE_ABOVE, viz.AGGREGATE_EDGES) is None      # 6 documents
+        assert viz.kept_view(s, 5, viz.AGGREGATE_EDGES) is not None
+        summary.mark_pending(s)
+        assert viz.kept_view(s, 5, viz.AGGREGATE_EDGES) is None

@@ -9,7 +9,10 @@ Data flows one way, one module a step:
     status filter; its stylesheet and script are static/graph.css and static/graph.js).
 The default view (bipartite: bipartite()) keeps of the selection the localities and the
 mechanisms they implement, one edge a pair, laid out by bipartite_layout(); --view full draws
-the selection itself.
+the selection itself. The default view of the whole store, when it groups localities (by
+prefecture or province: a large store), is drawn from the groups the build kept (kept:
+kept_view(), kg.viewgroups) instead of from every document: the same view, read in ~0.1 s where
+the documents took ~2.5 s at 10,000 documents.
 
 Colours and shapes are in palette; tooltips in tips; every text from a document is escaped by
 text.escape() before it enters one.
@@ -20,9 +23,10 @@ import time
 from dataclasses import dataclass, field
 
 from .. import collector
-from .bipartite import AGGREGATE_ABOVE, bipartite
+from .bipartite import AGGREGATE_ABOVE, AGGREGATE_EDGES, bipartite
 from .errors import VizError
 from .graph import build_graph
+from .kept import kept_view
 from .nodes import LEVEL_TEXT, doc_id, kind_id, loc_id, mech_id, org_id
 from .page import check_offline, network, render
 from .palette import EDGE_TYPES, NODE_TYPES, STATUS_COLOR, STATUSES, STRUCTURAL_COLOR
@@ -35,7 +39,7 @@ from .text import MAX_QUOTES, QUOTE_CHARS
 VIEWS = ("bipartite", "full")
 
 __all__ = [
-    "VIEWS", "AGGREGATE_ABOVE", "bipartite", "bipartite_layout",
+    "VIEWS", "AGGREGATE_ABOVE", "AGGREGATE_EDGES", "bipartite", "bipartite_layout", "kept_view",
     "VizError", "VizResult", "visualize", "write", "build_graph", "select", "cap_edges", "quote", "layout",
     "radial_layout", "network", "render", "check_offline", "resolve_region", "resolve_mechanism",
     "DEFAULT_MAX_NODES", "DEFAULT_MAX_EDGES", "MAX_QUOTES", "QUOTE_CHARS", "SMALL_GRAPH", "STRUCTURAL",
@@ -91,14 +95,17 @@ def _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges,
     # the whole store's default view: no select(), so the assertions need no edges (bipartite()
     # reads them from the evidence); select() would keep all that bipartite() reads, in its order
     whole = view == "bipartite" and not (rid or mechanism or status)
-    G = build_graph(store, rid, quote_all=False, organizations=view == "full", tips=view == "full",
-                    assertion_edges=not whole)
+    grouping = (min(max_nodes or AGGREGATE_ABOVE, AGGREGATE_ABOVE), max_edges)
+    # the whole store's default view as the build kept it, when it groups localities
+    kept = kept_view(store, *grouping) if whole else None
+    G = kept if kept is not None else build_graph(store, rid, quote_all=False, organizations=view == "full",
+                                                  tips=view == "full", assertion_edges=not whole)
     graphs = [G]
     try:
         t1 = time.perf_counter()
         mechs = resolve_mechanism(store, mechanism) if mechanism else None
         try:
-            if whole and G.number_of_nodes():
+            if kept is not None or (whole and G.number_of_nodes()):
                 H = G
             else:
                 H = select(G, rid, mechs, status, max_nodes if view == "full" else None)
@@ -110,8 +117,8 @@ def _visualize(store, out, region, rid, mechanism, status, max_nodes, max_edges,
         graphs.append(H)
         what = [f for f in (region, mechanism, status) if f]
         title = "法治图谱" + (" — " + " · ".join(what) if what else "")
-        if view == "bipartite":
-            H = bipartite(H, min(max_nodes or AGGREGATE_ABOVE, AGGREGATE_ABOVE), max_edges)
+        if view == "bipartite" and kept is None:
+            H = bipartite(H, *grouping)
             graphs.append(H)
         H, left_out = cap_edges(H, max_edges)
         graphs.append(H)

@@ -16,11 +16,12 @@ from operator import itemgetter
 
 import networkx as nx
 
-from .evidence import Weights
-from .nodes import LEVEL_TEXT, chain_up, parent_map
+from ..viewgroups import ancestor
+from .evidence import Spans, Weights
+from .nodes import LEVEL_TEXT, chain_up, doc_id, loc_id, parent_map
 from .palette import STATUSES, province_color
 from .positions import COLUMNS_UP_TO
-from .text import escape, short
+from .text import escape, file_name, short
 from .tips import mechanism_tip
 
 AGGREGATE_ABOVE = 1000     # nodes: above this the localities are grouped by prefecture, then by province
@@ -44,7 +45,8 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
     for loc in locs:
         members.setdefault(group[loc], []).append(loc)
     for g, ms in sorted(members.items(), key=lambda x: _order(G, chain, x[0])):
-        H.add_node(g, **_locality(G, chain, g, ms, level))
+        docs = set().union(*(G.nodes[m].get("docs", set()) for m in ms))
+        H.add_node(g, **locality_node(G, chain, g, ms, level, docs))
     for m in sorted(mechs, key=lambda m: G.nodes[m].get("notation", m)):
         d = dict(G.nodes[m])
         d["tip"] = mechanism_tip(G, m, d)
@@ -68,6 +70,63 @@ def bipartite(G: nx.MultiDiGraph, max_nodes: int = AGGREGATE_ABOVE,
         if d["type"] == "locality":
             d["tip"] = _locality_tip(H, n, d)
     return H
+
+
+def from_groups(G: nx.MultiDiGraph, level: str, groups: list[dict], localities: int) -> nx.MultiDiGraph:
+    """The view bipartite() draws of the whole store grouped at `level`, from the groups kept
+    at build time (kg.viewgroups: `groups` their bodies) and G the store's localities and
+    mechanisms (kg.viz.graph.base_graph): the same nodes and edges, tooltips once quoted, but
+    each edge's evidence holds its first documents only (its weight and count are set), and a
+    mechanism's quotes are drawn from the first reports of each group."""
+    chain = _Chains(G)
+    evidence: dict = {}
+    H = nx.MultiDiGraph(view="bipartite", grouped=level, localities=localities, weight=Weights(evidence),
+                        evidence=evidence, documents={})
+    groups = sorted((b for b in groups if loc_id(b["group"]) in G),
+                    key=lambda b: _order(G, chain, loc_id(b["group"])))
+    for b in groups:
+        g = loc_id(b["group"])
+        members = [loc_id(x) for x in b["members"] if loc_id(x) in G]
+        H.add_node(g, **locality_node(G, chain, g, members, level, set(b["files"])))
+    reported: dict = {}
+    for b in groups:
+        for notation, n, first in b["reports"]:
+            m = "m:" + notation
+            if m in G:
+                count, quotes = reported.setdefault(m, [0, []])
+                reported[m][0] = count + n
+                quotes.extend(_report(G, b["members"][k], *b["docs"][d][:2], line, spans)
+                              for k, d, line, spans in first)
+    for m in sorted({"m:" + e[0] for b in groups for e in b["edges"]} & set(G), key=lambda m: G.nodes[m]["notation"]):
+        d = dict(G.nodes[m])
+        count, quotes = reported.get(m, (0, []))
+        d.update(reported_by=count, quotes=[q[1:] for q in sorted(quotes, key=itemgetter(0))])
+        d["tip"] = mechanism_tip(G, m, d)
+        d.update(shape="box", color={"background": "#f7d9ee", "border": "#e377c2"})
+        H.add_node(m, **d)
+    edges = sorted(((loc_id(b["group"]), "m:" + e[0]), e) for b in groups for e in b["edges"] if "m:" + e[0] in H)
+    docs = {loc_id(b["group"]): b["docs"] for b in groups}
+    for (g, m), (_, counts, total, sentences, first) in edges:
+        by_doc = {}
+        for d, spans, texts in first:
+            doc, source, title = docs[g][d]
+            H.graph["documents"].setdefault(doc_id(doc), {"doc": doc, "source": source, "title": title})
+            by_doc[doc_id(doc)] = [Spans(doc, x) for x in spans] + texts
+        _put_edge(H, g, m, [tuple(c) for c in counts], by_doc, total)
+        H.graph["weight"][(g, m, "implements")] = (total, sentences)
+    _edge_looks(H)
+    for n, d in H.nodes(data=True):
+        if d["type"] == "locality":
+            d["tip"] = _locality_tip(H, n, d)
+    return H
+
+
+def _report(G, member: str, doc: str, source: str, line: int, spans: str) -> tuple:
+    """A mechanism's report as build_graph keeps it, with its order first: (locality, source,
+    line) and (locality, its name, file name, evidence)."""
+    loc = loc_id(member)
+    return ((loc, source, line), loc, G.nodes[loc]["label"] if loc in G else "", file_name(source),
+            Spans(doc, spans))
 
 
 def _pairs(G) -> dict:
@@ -123,36 +182,27 @@ def _grouping(G, chain, pairs, n_mechs: int, max_nodes: int, max_edges: int):
     if len(locs) + n_mechs <= max_nodes and len(pairs) <= max_edges:
         return None, group
     for level in ("prefecture", "province"):
-        group = {n: _ancestor(G, chain(n), level) for n in locs}
+        group = {n: ancestor(chain(n), lambda p: G.nodes[p].get("level"), level) for n in locs}
         if (len(set(group.values())) + n_mechs <= max_nodes
                 and len({(group[loc], m) for loc, m in pairs}) <= max_edges):
             break
     return level, group
 
 
-def _ancestor(G, chain: list, level: str):
-    """The locality of that level of `chain` (a locality and its parents; the locality itself
-    when it is of that level or above)."""
-    if level == "province":
-        return chain[-1]
-    for p in chain:
-        if LEVEL_TEXT.get(G.nodes[p].get("level")) in ("prefecture", "province"):
-            return p
-    return chain[-1]
-
-
 def _order(G, chain, n):
     return (G.nodes[chain(n)[-1]].get("code", ""), G.nodes[n].get("code", ""), n)
 
 
-def _locality(G, chain, g, members: list, level) -> dict:
+def locality_node(G, chain, g, members: list, level, docs: set) -> dict:
+    """The attributes of group `g`'s node: its members (localities, by node id) named when
+    grouped, `docs` the file names of their documents."""
     d = G.nodes[g]
     province = chain(g)[-1]
     names = [G.nodes[m]["label"] for m in members if m != g]
     return {"type": "locality", "label": d["label"], "code": d.get("code", ""), "level": d.get("level", ""),
             "province": G.nodes[province]["label"], "color": province_color(G.nodes[province].get("code", "")),
             "chain": [G.nodes[p]["label"] for p in reversed(chain(g)[1:])],
-            "members": names if level else [], "docs": set().union(*(G.nodes[m].get("docs", set()) for m in members))}
+            "members": names if level else [], "docs": docs}
 
 
 def _add_edge(H, g, m, by_status: dict) -> None:
@@ -165,10 +215,17 @@ def _add_edge(H, g, m, by_status: dict) -> None:
         for s in order[1:]:
             for doc, items in by_status[s].items():
                 by_doc.setdefault(doc, items)
-    counts = ", ".join(f"{s} {len(by_status[s])}" for s in order)
+    _put_edge(H, g, m, [(s, len(by_status[s])) for s in order], by_doc, len(by_doc))
+
+
+def _put_edge(H, g, m, counts: list, by_doc: dict, total: int) -> None:
+    """The edge g — m of status counts[0][0]: counts (status, documents) strongest first,
+    by_doc its documents' evidence (all, or the first: `total` says how many)."""
+    status = counts[0][0]
     k = "implements"
-    H.add_edge(g, m, key=k, rel="implements", status=status, docs=len(by_doc), statuses=tuple(order))
-    H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {counts}",))
+    H.add_edge(g, m, key=k, rel="implements", status=status, docs=total, statuses=tuple(s for s, _ in counts))
+    written = ", ".join(f"{s} {n}" for s, n in counts)
+    H.graph["evidence"][(g, m, k)] = (status, by_doc, (f"documents: {written}",))
 
 
 def _edge_looks(H) -> None:

@@ -68,6 +68,15 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     return G
 
 
+def base_graph(store) -> nx.MultiDiGraph:
+    """The localities some document is about and those above them, and the mechanisms: what
+    the default view kept at build time (kg.viz.kept) names its groups and mechanisms by."""
+    G = nx.MultiDiGraph()
+    _add_localities(G, documented_and_above(named_rows(store, "viz-localities")))
+    _add_mechanisms(G, named_rows(store, "viz-mechanisms"))
+    return G
+
+
 def _scoped_rows(store, region):
     """name → the rows of viz-<name>, or of viz-region-<name> bound to the region."""
     if region is None:
@@ -156,7 +165,7 @@ def _read_assertions(G, rows, implements: dict, requires: dict) -> dict:
                 by_doc[d].append(group)
             else:
                 by_doc[d] = [group]
-            mechanism["quotes"].append((label, source, group))
+            mechanism["quotes"].append((loc, label, source, group))
     return docs
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import itertools
+from operator import itemgetter
 
 from ..query import sentence_texts
 from .evidence import Sentences, Spans
@@ -60,10 +61,14 @@ def quote(store, G) -> None:
         # hundreds of documents)
         shown = {d: (texts.expand(items) if i < 2 else []) for i, (d, items) in
                  enumerate(itertools.islice(by_doc.items(), 3))}
-        G.edges[u, v, k]["tip"] = evidence_tip(G, u, v, status, shown, docs, how=how, total=len(by_doc))
+        # an edge of a view kept at build time holds its first documents only, and says how many
+        total = G.edges[u, v, k].get("docs", len(by_doc))
+        G.edges[u, v, k]["tip"] = evidence_tip(G, u, v, status, shown, docs, how=how, total=total)
     for n, d in G.nodes(data=True):
         if d["type"] == "mechanism" and d.get("quotes"):
-            d["tip"] = d["tip"] + mechanism_quotes(_first_quotes(texts, d["quotes"]))
+            # by locality (node id), then as read: documents by source, their lines in order
+            refs = [q[1:] for q in sorted(d["quotes"], key=itemgetter(0))]
+            d["tip"] = d["tip"] + mechanism_quotes(_first_quotes(texts, refs))
 
 
 def _quote_roles(store, G, texts, holds) -> None:

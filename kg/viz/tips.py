@@ -37,8 +37,10 @@ def mechanism_tip(G, n, d) -> str:
     tip = f"<b>{escape(d['label'])}</b> <span class=\"src\">{escape(d['notation'])}</span>"
     if d.get("alts"):
         tip += f'<div class="src">{escape(short(d["alts"].replace("|", "、"), 60))}</div>'
-    if d.get("localities"):
-        tip += f"<div>reported by {len(d['localities'])} localit{'y' if len(d['localities']) == 1 else 'ies'}</div>"
+    # reported_by: the count, where the view's graph was kept at build time without the set
+    n = d.get("reported_by") or len(d.get("localities") or ())
+    if n:
+        tip += f"<div>reported by {n} localit{'y' if n == 1 else 'ies'}</div>"
     return tip
 
 
@@ -76,7 +78,6 @@ def evidence_tip(G, a, b, status, by_doc, docs, how=(), total: int | None = None
     shown = 0
     for d, texts in by_doc.items():
         if shown >= 2:
-            parts.append(f'<div class="more">… {total - 2} more documents</div>')
             break
         r = docs.get(d, {})
         parts.append(quotes_html([t for t in texts if t], MAX_QUOTES))
@@ -84,6 +85,8 @@ def evidence_tip(G, a, b, status, by_doc, docs, how=(), total: int | None = None
         parts.append(f'<div class="src">— {escape(file_name(r.get("source")))}'
                      f'{" · " + escape(short(title, 40)) if title else ""}</div>')
         shown += 1
+    if shown >= 2 and total > 2:
+        parts.append(f'<div class="more">… {total - 2} more documents</div>')
     return "".join(parts)
 
 
