@@ -52,7 +52,7 @@ from .binding import bind_table
 from .graphstore import GraphStore
 from .catalog import now_term
 from .query import load_query, run_query
-from .rdf import BASE, KGM, XSD, assertion_index_lines, kg
+from .rdf import BASE, DCT, KGM, XSD, assertion_index_lines, kg
 from .viewgroups import GROUP_LEVELS, Places, group_literals, subject
 
 SUMMARY_GRAPH = BASE + "summary"
@@ -90,7 +90,7 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     if localities is None:
         rows = _indexes(store)
         cells = cell_triples(rows)
-        views = _view_triples(group_literals(rows, _obligations(store), places))
+        views = _view_triples(group_literals(rows, _obligations(store), places, None, *_documents(store)))
         # the view groups are all written again (~400 literals, a few MB: reading them back to
         # compare took longer than writing them)
         held = {str(row[0]) for row in run_query(store, load_query("summary-views").text).rows}
@@ -107,7 +107,8 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     members = {loc for loc in places.level if places.group(loc, "province") in provinces}
     rows = _indexes(store, sorted(wanted | members))
     triples = (cell_triples([r for r in rows if r[0] in wanted])
-               + _view_triples(group_literals(rows, _obligations(store, sorted(members)), places, groups)))
+               + _view_triples(group_literals(rows, _obligations(store, sorted(members)), places, groups,
+                                              *_documents(store))))
     return _replace_localities(store, wanted | {subject(level, g) for level, g in groups}, triples)
 
 
@@ -158,7 +159,7 @@ def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
 
 def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
     """(locality, kg:matrixCell, "notation statuses") for each locality and mechanism the rows
-    (locality IRI, document IRI, source, title, doctype, kg:assertionIndex) state, statuses
+    (locality IRI, document IRI, source, kg:assertionIndex) state, statuses
     sorted by their notations."""
     statuses: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
     for loc, *_, index in rows:
@@ -171,9 +172,21 @@ def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
             for (loc, notation), found in statuses.items()]
 
 
+def _documents(store: GraphStore) -> tuple:
+    """The requirement documents (a set), and a function reading the titles of documents."""
+    notices = {str(row[0]) for row in run_query(store, load_query("summary-notices").text,
+                                                union_default_graph=True).rows}
+
+    def titles(docs: list[str]) -> dict[str, str]:
+        return {str(doc): str(title) for doc, title in
+                store.subject_values({d: d for d in docs}, DCT + "title", load_query("document-titles").text,
+                                     ("graph", "doc"))}
+    return notices, titles
+
+
 def _indexes(store: GraphStore, localities: list[str] | None = None) -> list[tuple]:
-    """(locality IRI, document IRI, source, title, doctype, assertion index) of every
-    document, or of the documents of `localities`."""
+    """(locality IRI, document IRI, source, assertion index) of every document, or of the
+    documents of `localities`."""
     text = load_query("summary-indexes").text
     if localities is not None:
         text = bind_table(text, ["loc"], [(ox.NamedNode(loc),) for loc in localities])

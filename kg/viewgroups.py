@@ -97,22 +97,32 @@ class Places:
         return ancestor(self.chain(loc), self.level.get, level)
 
 
-def group_literals(index_rows, obligation_rows, places: Places, groups=None) -> dict:
+def group_literals(index_rows, obligation_rows, places: Places, groups=None, notices=frozenset(),
+                   titles=lambda docs: {}) -> dict:
     """(level, group IRI) → its kg:viewCells literal, for every group the rows' localities fall
-    in (or only `groups`: (level, group) pairs). index_rows: (locality, document, source, title,
-    doctype, assertion index); obligation_rows: (locality, document, source, title, notation,
-    text) of requirement documents, in the order the view reads them (viz-obligations)."""
+    in (or only `groups`: (level, group) pairs). index_rows: (locality, document, source,
+    assertion index); obligation_rows: (locality, document, source, title, notation, text) of
+    requirement documents, in the order the view reads them (viz-obligations); notices: the
+    requirement documents (doctype notice); titles(documents) → document → title, asked for the
+    few documents a group names (a title read with every index made the read 1.5× as long)."""
     parts = _Parts(places)
-    for loc, doc, source, title, doctype, index in sorted(index_rows, key=lambda r: (r[2], r[1])):
-        parts.document(loc, doc, source, title, doctype, index)
+    for loc, doc, source, index in sorted(index_rows, key=lambda r: (r[2], r[1])):
+        parts.document(loc, doc, source, doc in notices, index)
     for loc, doc, source, title, notation, text in obligation_rows:
         parts.obligation(loc, doc, source, title, notation, text)
     members: dict = defaultdict(set)
     for loc in parts.localities():
         for level in GROUP_LEVELS:
             members[level, places.group(loc, level)].add(loc)
-    return {key: parts.literal(key[1], sorted(locs, key=_loc_key))
+    made = {key: parts.literal(key[1], sorted(locs, key=_loc_key))
             for key, locs in members.items() if groups is None or key in groups}
+    named = titles(sorted({d[0] for _, body in made.values() for d in body["docs"] if d[2] is None}))
+    for _, body in made.values():
+        for d in body["docs"]:
+            if d[2] is None:
+                d[2] = named.get(d[0])
+    return {key: json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n"
+            + json.dumps(body, ensure_ascii=False, separators=(",", ":")) for key, (head, body) in made.items()}
 
 
 def _loc_key(iri: str) -> str:
@@ -136,10 +146,9 @@ class _Parts:
         self.files: dict = {}           # loc → file names of its reporting documents
         self.docs: dict = {}            # doc → (source, title)
 
-    def document(self, loc, doc, source, title, doctype, index) -> None:
+    def document(self, loc, doc, source, notice: bool, index) -> None:
         if loc not in self.places.level:
             return
-        notice = doctype == "notice"
         mine = None
         for i, line in enumerate(index.split("\n")):
             notation, status, spans = line.split(" ", 2)
@@ -148,11 +157,11 @@ class _Parts:
                 if items is None:
                     items = self.requires[doc, notation] = _items()
                 self.req_loc[doc] = loc
-                self.docs[doc] = (source, title)
+                self.docs[doc] = (source, None)
             else:
                 if mine is None:
                     mine = self.implements.setdefault(loc, {})
-                    self.docs[doc] = (source, title)
+                    self.docs[doc] = (source, None)
                     self.files.setdefault(loc, set()).add(str(source).rsplit("/", 1)[-1])
                 by_doc = mine.get((notation, status))
                 if by_doc is None:
@@ -182,7 +191,8 @@ class _Parts:
     def localities(self) -> set:
         return set(self.implements) | {self.req_loc[doc] for doc, _ in self.requires}
 
-    def literal(self, group: str, members: list) -> str:
+    def literal(self, group: str, members: list) -> tuple:
+        """The group's head and body (a title None: to be looked up)."""
         member_set = set(members)
         by_pair: dict = defaultdict(lambda: defaultdict(dict))     # notation → status → doc → items
         required = sorted(((node_key(doc, KGD, "doc:"), doc, n) for doc, n in self.requires
@@ -212,8 +222,7 @@ class _Parts:
         body = {"group": group, "members": members, "files": files,
                 "docs": [[doc, *self.docs.get(doc, ("", None))] for doc in docs],
                 "edges": edges, "reports": reports}
-        return (json.dumps(head, ensure_ascii=False, separators=(",", ":")) + "\n"
-                + json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+        return head, body
 
     @staticmethod
     def _edge(notation: str, by_status: dict, docs: dict) -> list:
