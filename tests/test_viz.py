@@ -685,6 +685,28 @@ def test_default_view_kept_at_build_time_is_the_view_of_the_documents(work, docs
     assert seen == levels
 
 
+def test_kg_viz_draws_the_kept_view_as_the_page_of_the_documents(docs_work, tmp_path, monkeypatch):
+    """`kg viz` of the whole store, grouped, reads the groups the build kept and not the
+    documents; its page has the same nodes and edges, tooltips included, as the page drawn from
+    the documents."""
+    from kg import api
+    import kg.viz.graph
+    with api.open_store(docs_work[1], read_only=True) as s:
+        with monkeypatch.context() as m:
+            rows = kg.viz.graph.named_rows
+            m.setattr(kg.viz.graph, "named_rows", lambda store, name, *a: pytest.fail("read the documents")
+                      if name.endswith("documents") else rows(store, name, *a))
+            m.setattr(viz, "build_graph", lambda *a, **k: pytest.fail("read the documents"))
+            kept = viz.visualize(s, tmp_path / "kept.html", max_nodes=5)
+        with monkeypatch.context() as m:
+            m.setattr(viz, "kept_view", lambda *a, **k: None)
+            made = viz.visualize(s, tmp_path / "made.html", max_nodes=5)
+    pages = [(tmp_path / f).read_text(encoding="utf-8") for f in ("kept.html", "made.html")]
+    assert (kept.nodes, kept.edges) == (made.nodes, made.edges) and kept.edges > 0
+    for name in ("nodes", "edges"):
+        assert data(pages[0], name) == data(pages[1], name)
+
+
 def test_default_view_is_kept_only_where_it_groups_and_the_summary_is_current(work, tmp_path):
     """A store whose localities the view draws one by one is read from its documents (None);
     so is one whose summary is pending (a change under way or interrupted)."""
