@@ -1,5 +1,6 @@
 """The locality × mechanism matrix kept at build time: one triple per cell, in a graph of its own;
-beside it, the graph view's groups (kg.viewgroups), kept the same way.
+beside it, the graph view's groups (kg.viewgroups) and each province's documents as its audit
+reads them (queries/audit-documents.rq's rows as one literal), kept the same way.
 
 `queries/matrix.rq` asked the engine to join every assertion of every document to its status and
 mechanism and to merge them per locality: at 10,000 documents (252,040 assertions, 100,755
@@ -17,8 +18,8 @@ Keeping it true: a change of documents (`kg build`, `kg remove`) is bracketed by
 which marks the summary pending (`kg:summaryPending` on the summary graph) before anything is
 written, and `finish_change`, which recomputes the cells of the localities the change touched —
 the old locality of a replaced or removed document too — and the view groups (prefecture,
-province) they fall in, from all the documents of their provinces, and clears the mark, in one
-atomic `replace_subjects`. A change interrupted between the two leaves the mark; so does nothing, in a
+province) and the provinces' audit rows they fall in, from all the documents of their
+provinces, and clears the mark, in one atomic `replace_subjects`. A change interrupted between the two leaves the mark; so does nothing, in a
 store built before the summary existed, or by a writer that does not know it: there the catalog
 stamp of some document is later than the summary graph's, or the summary graph has none
 (queries/summary-stale.rq). Either way the next change recomputes every cell (`replace_graph`),
@@ -60,9 +61,12 @@ MATRIX_CELL = kg("matrixCell")
 SUMMARY_PENDING = kg("summaryPending")
 VIEW_CELLS = kg("viewCells")
 VIEW_LEVEL = kg("viewLevel")
+AUDIT_REGION = kg("auditRegion")
+AUDIT_DOCUMENTS = kg("auditDocuments")
 SUMMARY_FORMAT = kg("summaryFormat")
 # the derived data a summary of this format holds (kg:summaryFormat, queries/summary-stale.rq):
-# 2 = kg:matrixCell of each locality, kg:viewCells of each group (kg.viewgroups)
+# 2 = kg:matrixCell of each locality, kg:viewCells of each group (kg.viewgroups),
+# kg:auditDocuments of each province
 FORMAT = 2
 # from this many cells on, written by the store's bulk path under the pending mark (100,755
 # cells at 10,000 documents: ~0.6 s instead of ~5 s in one UPDATE); an incremental build's few
@@ -90,7 +94,8 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     if localities is None:
         rows = _indexes(store)
         cells = cell_triples(rows)
-        views = _view_triples(group_literals(rows, _obligations(store), places, None, *_documents(store)))
+        views = (_view_triples(group_literals(rows, _obligations(store), places, None, *_documents(store)))
+                 + _audit_triples(store, places.provinces()))
         # the view groups are all written again (~400 literals, a few MB: reading them back to
         # compare took longer than writing them)
         held = {str(row[0]) for row in run_query(store, load_query("summary-views").text).rows}
@@ -106,10 +111,34 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     provinces = {g for level, g in groups if level == "province"}
     members = {loc for loc in places.level if places.group(loc, "province") in provinces}
     rows = _indexes(store, sorted(wanted | members))
+    # a locality the view does not draw may still be under a province: every province's rows
+    audited = provinces & places.provinces() if wanted <= set(places.level) else places.provinces()
     triples = (cell_triples([r for r in rows if r[0] in wanted])
                + _view_triples(group_literals(rows, _obligations(store, sorted(members)), places, groups,
-                                              *_documents(store))))
-    return _replace_localities(store, wanted | {subject(level, g) for level, g in groups}, triples)
+                                              *_documents(store)))
+               + _audit_triples(store, audited))
+    subjects = {subject(level, g) for level, g in groups} | {audit_subject(p) for p in audited}
+    return _replace_localities(store, wanted | subjects, triples)
+
+
+def audit_subject(province: str) -> str:
+    """The IRI a province's kept audit rows are stated of: …/summary/audit/510000."""
+    return f"{SUMMARY_GRAPH}/audit/{province.rsplit('/', 1)[-1]}"
+
+
+def _audit_triples(store: GraphStore, provinces) -> list[tuple]:
+    """(subject, kg:auditRegion, province) and (subject, kg:auditDocuments, JSON rows) for each
+    of `provinces` with documents: the rows queries/audit-documents.rq gives for it now."""
+    text = load_query("audit-documents")
+    out = []
+    for province in sorted(provinces):
+        rows = run_query(store, text, {"target": ox.NamedNode(province)}, union_default_graph=True).to_dicts()
+        if rows:
+            node = ox.NamedNode(audit_subject(province))
+            kept = [[r["doc"], r["document"], r["locality"], r.get("index")] for r in rows]
+            out += [(node, AUDIT_REGION, ox.NamedNode(province)),
+                    (node, AUDIT_DOCUMENTS, ox.Literal(json.dumps(kept, ensure_ascii=False, separators=(",", ":"))))]
+    return out
 
 
 def _view_triples(literals: dict) -> list[tuple]:

@@ -96,6 +96,9 @@ class Places:
     def group(self, loc: str, level: str) -> str:
         return ancestor(self.chain(loc), self.level.get, level)
 
+    def provinces(self) -> set:
+        return {loc for loc, level in self.level.items() if level == "ProvinceLevel"}
+
 
 def group_literals(index_rows, obligation_rows, places: Places, groups=None, notices=frozenset(),
                    titles=lambda docs: {}) -> dict:

@@ -333,6 +333,31 @@ def test_a_roll_up_counts_the_localities_and_names_those_lacking(weihai):
     assert by_notation(audit_json(weihai, "荣成市", "--against", "baseline"))["M01a"]["status"] == "implemented"
 
 
+@pytest.mark.parametrize("region", ["山东省", "威海市"])
+def test_a_province_audited_from_the_rows_the_build_kept_is_audited_as_from_the_documents(weihai, region,
+                                                                                        monkeypatch):
+    """A province's documents are read as the build kept them (queries/audit-kept-documents.rq),
+    not by audit-documents, and its audit is the same, evidence and quotes included; a region
+    the build kept nothing for (a prefecture) is read by audit-documents."""
+    from kg.audit import evaluation, format_json
+    asked = []
+    rows = evaluation.named_rows
+
+    def recorded(store, name, params=None):
+        asked.append(name)
+        return rows(store, name, params)
+    with api.open_store(weihai, read_only=True) as s:
+        with monkeypatch.context() as m:
+            m.setattr(evaluation, "named_rows", recorded)
+            kept = format_json(api.audit(s, region, write=False))
+        with monkeypatch.context() as m:
+            m.setattr(evaluation, "named_rows", lambda store, name, params=None:
+                      [] if name == "audit-kept-documents" else rows(store, name, params))
+            made = format_json(api.audit(s, region, write=False))
+    assert ("audit-documents" in asked) == (region != "山东省")
+    assert kept == made and json.loads(kept)["rows"]
+
+
 def test_a_partly_implemented_requirement_is_partially_compliant(weihai, tmp_path):
     from kg.audit import COMPLIANCE
     with api.open_store(weihai, read_only=True) as s:

@@ -26,7 +26,7 @@ PARAMS = {
     "unit": "%", "min_documents": "1", "place": "乳山市",
 }
 N = len([p for p in CORPUS.iterdir() if p.suffix == ".txt"])     # documents in the corpus
-PARAMS_OF = {"figures": {"mechanism": "M08", "unit": "%"}}
+PARAMS_OF = {"figures": {"mechanism": "M08", "unit": "%"}, "audit-kept-documents": {"target": "kgl:370000"}}
 
 
 @pytest.fixture(scope="module")

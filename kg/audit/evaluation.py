@@ -9,6 +9,8 @@ are computed here, never with FILTER NOT EXISTS.
 """
 from __future__ import annotations
 
+import heapq
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -83,9 +85,16 @@ def broader_notations(store) -> dict[str, list[str]]:
 
 def region_documents(store, target: str | None = None) -> list[dict]:
     """The documents of `target` and of every locality under it, or every document with a
-    locality: doc, document (source file), locality, code, place and index."""
-    rows = (named_rows(store, "audit-documents", {"target": NamedNode(target)}) if target is not None
-            else named_rows(store, "audit-all-documents"))
+    locality: doc, document (source file), locality, code, place and index. A province's are
+    read as the build kept them, when it did and the store has not changed since (one literal
+    instead of two look-ups a document: the largest province's audit 55 → ~15 ms)."""
+    if target is None:
+        rows = named_rows(store, "audit-all-documents")
+    else:
+        kept = named_rows(store, "audit-kept-documents", {"target": NamedNode(target)})
+        rows = ([{k: v for k, v in zip(("doc", "document", "locality", "index"), row) if v is not None}
+                 for row in json.loads(kept[0]["rows"])] if kept
+                else named_rows(store, "audit-documents", {"target": NamedNode(target)}))
     idx = places.divisions()
     names: dict[str, str] = {}          # code → name, looked up once per locality
     out = []
@@ -146,7 +155,13 @@ class Evidence(Sequence):
         self._next = self._dicts()
 
     def _dicts(self):
-        for (document, doc, locality), lines in sorted(self._by_source.items()):
+        # the sources in order as they are read: a heap, where sorting them all (a province's
+        # row has hundreds) for the one a table quotes was a fifth of the audit
+        heap = list(self._by_source)
+        heapq.heapify(heap)
+        while heap:
+            source = heapq.heappop(heap)
+            (document, doc, locality), lines = source, self._by_source[source]
             name = document.rsplit("/", 1)[-1]
             spans = lines[0].split(" ") if len(lines) == 1 else \
                 [f"{s},{e}" for s, e in sorted({x for line in lines for x in rdf.index_spans(line)})]
