@@ -19,9 +19,10 @@ which marks the summary pending (`kg:summaryPending` on the summary graph) befor
 written, and `finish_change`, which recomputes the cells of the localities the change touched —
 the old locality of a replaced or removed document too — and the view groups (prefecture,
 province) and the provinces' audit rows they fall in, from all the documents of their
-provinces, and clears the mark, in one atomic `replace_subjects`. A change interrupted between the two leaves the mark; so does nothing, in a
-store built before the summary existed, or by a writer that does not know it: there the catalog
-stamp of some document is later than the summary graph's, or the summary graph has none
+provinces, and clears the mark, in one atomic `replace_subjects`. A change interrupted between
+the two leaves the mark; so does nothing, in a store built before the summary existed, or by a
+writer that does not know it: there the catalog stamp of some document is later than the
+summary graph's, or the summary graph has none, or is of an older format
 (queries/summary-stale.rq). Either way the next change recomputes every cell (`replace_graph`),
 and until then matrix.rq, which reads the cells only when there is no mark, takes the old plan.
 
@@ -94,7 +95,7 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     if localities is None:
         rows = _indexes(store)
         cells = cell_triples(rows)
-        views = (_view_triples(group_literals(rows, _obligations(store), places, None, *_documents(store)))
+        views = (_view_triples(group_literals(rows, _obligations(store), places, None, *_notices_and_titles(store)))
                  + _audit_triples(store, places.provinces()))
         # the view groups are all written again (~400 literals, a few MB: reading them back to
         # compare took longer than writing them)
@@ -115,7 +116,7 @@ def _refresh(store: GraphStore, localities: Iterable[str] | None) -> int:
     audited = provinces & places.provinces() if wanted <= set(places.level) else places.provinces()
     triples = (cell_triples([r for r in rows if r[0] in wanted])
                + _view_triples(group_literals(rows, _obligations(store, sorted(members)), places, groups,
-                                              *_documents(store)))
+                                              *_notices_and_titles(store)))
                + _audit_triples(store, audited))
     subjects = {subject(level, g) for level, g in groups} | {audit_subject(p) for p in audited}
     return _replace_localities(store, wanted | subjects, triples)
@@ -154,12 +155,11 @@ def _format_triple() -> tuple:
 
 
 def _replace_localities(store: GraphStore, localities: set[str], cells: list[tuple]) -> int:
-    """The summary's cells of `localities` (and view groups: subjects) replaced by theirs among
-    `cells`, the pending mark
-    removed: in one atomic `replace_subjects`, or, for BULK_CELLS cells or more (a first build),
-    with the mark kept while the old cells go and the new ones are added by the store's faster
-    path (`add_triples`: not atomic, so the mark says an interrupted write, and matrix.rq and
-    the next build act on it), then removed."""
+    """The summary's cells of `localities` (subjects: view groups and audit rows too) replaced
+    by theirs among `cells`, the pending mark removed: in one atomic `replace_subjects`, or,
+    for BULK_CELLS cells or more (a first build), with the mark kept while the old cells go and
+    the new ones are added by the store's faster path (`add_triples`: not atomic, so the mark
+    says an interrupted write, and matrix.rq and the next build act on it), then removed."""
     subjects = [ox.NamedNode(loc) for loc in sorted(localities)]
     new = [c for c in cells if c[0].value in localities]
     matrix_cells = sum(1 for c in new if c[1] == MATRIX_CELL)
@@ -201,7 +201,7 @@ def cell_triples(rows: Iterable[tuple]) -> list[tuple]:
             for (loc, notation), found in statuses.items()]
 
 
-def _documents(store: GraphStore) -> tuple:
+def _notices_and_titles(store: GraphStore) -> tuple:
     """The requirement documents (a set), and a function reading the titles of documents."""
     notices = {str(row[0]) for row in run_query(store, load_query("summary-notices").text,
                                                 union_default_graph=True).rows}

@@ -71,7 +71,7 @@ def made_view_cells(store: Store) -> dict[str, str]:
     """view group → its kg:viewCells literal, made from every document of the store now."""
     places = viewgroups.Places(run_query(store, load_query("viz-localities"), union_default_graph=True).to_dicts())
     made = viewgroups.group_literals(summary._indexes(store), summary._obligations(store), places, None,
-                                     *summary._documents(store))
+                                     *summary._notices_and_titles(store))
     return {viewgroups.subject(level, group): text for (level, group), text in made.items()}
 
 
