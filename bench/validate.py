@@ -4,11 +4,12 @@ DIR is a built store (e.g. `python bench/generate.py 10000 --out G && kg build G
 copied first (validation writes its results file into the store's directory), and so is the
 ontology (its fingerprint is part of every remembered result: an edit of it in between would make
 every validation a full one); then, each in a fresh `kg` process, with wall time, CPU time (user +
-system, of the process and its workers: what a busy machine does not inflate) and peak RSS,
-printed as they come:
+system, of the process and its workers: what a busy machine does not inflate) and peak memory
+(the process and its workers together, summed PSS), printed as they come:
 
-  full        `kg validate --all`: every graph, the shapes as SPARQL queries the store runs (with
-              --workers N also in N processes)
+  full        `kg validate --all`: every graph, the shapes as SPARQL queries the store runs, in
+              one process, then as the command runs by default (a process a core, at most 4),
+              then (--workers N) in N
   unchanged   `kg validate`: the same store again, every result remembered
   changed     `kg validate` after forgetting the results of --changed documents: what a build that
               rewrote that many documents costs the next validation (their graphs are validated
@@ -23,11 +24,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -36,11 +38,6 @@ sys.path.insert(0, str(ROOT))
 
 from kg import ontology  # noqa: E402
 from kg.validate import RESULTS_FILE  # noqa: E402
-
-_RSS_WRAPPER = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:]); "
-                "u = resource.getrusage(resource.RUSAGE_CHILDREN); "
-                "print('MAXRSS', u.ru_maxrss, 'CPU', u.ru_utime + u.ru_stime, file=sys.stderr); "
-                "sys.exit(r.returncode)")
 
 _BASELINE = """
 import io, sys, rdflib
@@ -62,15 +59,60 @@ print("conforms" if conforms else "does not conform")
 
 
 def measure(argv: list[str]) -> tuple[float, float, int, str]:
-    """(seconds, CPU seconds, peak RSS in MB of the largest process, output) of running `argv`."""
+    """(seconds, CPU seconds, peak memory in MB, last line of output) of running `argv`. The
+    memory is the process and its workers together: the sum of their proportional set sizes
+    (PSS: pages they share, as forked workers do, counted once in all), sampled every 0.1 s
+    from /proc; where there is none, the largest process's peak RSS."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *argv], capture_output=True,
-                          text=True, cwd=ROOT)
+    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             cwd=ROOT)
+    peak = [0]
+    sampler = threading.Thread(target=_sample_tree, args=(child, peak), daemon=True)
+    sampler.start()
+    output = child.communicate()[0]
     seconds = time.perf_counter() - started
-    usage = re.search(r"MAXRSS (\d+) CPU ([0-9.]+)", done.stderr)
-    out = (done.stdout.strip() or done.stderr.strip()).splitlines()
-    rss, cpu = (int(usage.group(1)) // 1024, float(usage.group(2))) if usage else (-1, -1.0)
-    return seconds, cpu, rss, out[-1] if out else ""
+    sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    peak_mb = peak[0] // 1024 if peak[0] else after.ru_maxrss // 1024
+    lines = output.strip().splitlines()
+    return seconds, cpu, peak_mb, lines[-1] if lines else ""
+
+
+def _sample_tree(child: subprocess.Popen, peak: list) -> None:
+    """Keep in peak[0] the largest summed PSS (kB) of `child` and its descendants."""
+    while child.poll() is None:
+        peak[0] = max(peak[0], sum(_pss_kb(pid) for pid in _descendants(child.pid)))
+        time.sleep(0.1)
+
+
+def _descendants(pid: int) -> list[int]:
+    """`pid` and every process under it, from /proc (empty where there is none)."""
+    if not Path("/proc").is_dir():
+        return []
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        parents.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        found.append(todo.pop())
+        todo += parents.get(found[-1], [])
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def forget(store: Path, how_many: int) -> int:
@@ -109,7 +151,8 @@ def main() -> None:
 
         full = kg + ["validate", "--all", "--store", str(store)]
         for _ in range(args.repeat):
-            row("full (--all)", full)
+            row("full (--all), 1 process", full + ["--workers", "1"])
+            row("full (--all), default", full)
             if args.workers > 1:
                 row(f"full, {args.workers} workers", full + ["--workers", str(args.workers)])
         row("unchanged", kg + ["validate", "--store", str(store)])

@@ -21,7 +21,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "kg"
 
 LAYERS = [
     # 0: shared vocabulary and helpers that import nothing of the project's
-    ("kg", "kg.errors", "kg.namespaces", "kg.offsets", "kg.sparqltext", "kg.resources", "kg.collector"),
+    ("kg", "kg.errors", "kg.namespaces", "kg.offsets", "kg.sparqltext", "kg.resources", "kg.collector",
+     "kg.machine"),
     # 1: files → text, and the ontology as data (statuses' words, marks and colours too)
     ("kg.read", "kg.document", "kg.ontology", "kg.statuses"),
     # 2: extraction steps

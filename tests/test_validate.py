@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -97,6 +98,21 @@ def test_cli_says_what_it_validated(store_dir):
     assert f"0 graph(s) validated, {N_DOCS + OTHER_GRAPHS} unchanged" in run.output
     run = CliRunner().invoke(main, ["validate", "--all", "--store", str(store_dir)])
     assert f"{N_DOCS + OTHER_GRAPHS} graph(s) validated, 0 unchanged" in run.output
+
+
+def test_cli_validates_in_a_process_a_core_four_at_most_and_says_the_same(store_dir, monkeypatch):
+    with Store.open(store_dir) as s:
+        source = spoil(s, "sichuan_plan_2024.txt", year_not_a_number)
+    asked, validate = [], api.validate
+    monkeypatch.setattr(api, "validate", lambda *a, **k: asked.append(k["workers"]) or validate(*a, **k))
+    outputs = []
+    for cores, option in ((8, []), (2, []), (1, []), (8, ["--workers", "3"])):
+        monkeypatch.setattr(os, "sched_getaffinity", lambda pid, n=cores: set(range(n)), raising=False)
+        run = CliRunner().invoke(main, ["validate", "--all", *option, "--store", str(store_dir)])
+        assert run.exit_code == 1 and source in run.output, run.output
+        outputs.append(run.output)
+    assert asked == [4, 2, 1, 3]
+    assert len(set(outputs)) == 1
 
 
 # ---------------------------------------------------------------------- the shapes as SPARQL
