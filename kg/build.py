@@ -89,9 +89,10 @@ def reference_graphs():
 
 
 def _turtle_graph(iri: str, text: str, digest: str) -> list:
-    import rdflib
-    g = rdflib.Graph().parse(data=text, format="turtle")
-    return list(g) + [(rdflib.URIRef(iri), rdflib.URIRef(rdf.KG + "contentHash"), rdflib.Literal(digest))]
+    """The triples of an ontology file, parsed by pyoxigraph (rdflib's import and parser cost a
+    build ~0.6 s), and its fingerprint."""
+    triples = [(t.subject, t.predicate, t.object) for t in ox.parse(input=text, format=ox.RdfFormat.TURTLE)]
+    return triples + [(NamedNode(iri), rdf.kg("contentHash"), Literal(digest))]
 
 
 def _places_graph(digest: str) -> list:

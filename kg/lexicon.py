@@ -13,8 +13,6 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import ahocorasick
-from rdflib import URIRef
-from rdflib.namespace import SKOS
 
 from . import ontology
 from .offsets import OffsetMap, delete_spans
@@ -130,8 +128,8 @@ class Signal:
 
 
 def _literal(g, node, prop):
-    v = g.value(node, prop)
-    return None if v is None else v.toPython()
+    """The lexical form of a literal (node, prop), or None."""
+    return g.value(node, prop)
 
 
 @lru_cache(maxsize=1)
@@ -140,12 +138,12 @@ def doctype_signals() -> tuple[Signal, ...]:
     kg = ontology.KG
     out = []
     for c in ontology.scheme(str(kg.DoctypeSignalScheme)):
-        node = URIRef(c.iri)
+        node = c.iri
         target = g.value(node, kg.signals)
         pattern = _literal(g, node, kg.pattern)
         if target is None or not pattern:
             continue
-        out.append(Signal(c.notation, str(g.value(target, SKOS.notation)),
+        out.append(Signal(c.notation, str(g.value(target, ontology.SKOS.notation)),
                           str(_literal(g, node, kg.zone) or "body"),
                           int(_literal(g, node, kg.weight) or 1), re.compile(pattern)))
     return tuple(out)
@@ -155,7 +153,7 @@ def doctype_signals() -> tuple[Signal, ...]:
 def doctype_title_weights() -> dict[str, int]:
     """{doctype: kg:weight} — what the title's genre word counts for its type."""
     g = ontology.graph()
-    return {c.notation: int(_literal(g, URIRef(c.iri), ontology.KG.weight) or 4)
+    return {c.notation: int(_literal(g, c.iri, ontology.KG.weight) or 4)
             for c in ontology.scheme(str(ontology.KG.DoctypeScheme))}
 
 
@@ -172,7 +170,7 @@ def mechanism_patterns() -> tuple[PatternEntry, ...]:
     g = ontology.graph()
     out = []
     for c in ontology.mechanisms():
-        for p in sorted(str(o) for o in g.objects(URIRef(c.iri), ontology.KG.pattern)):
+        for p in sorted(str(o) for o in g.objects(c.iri, ontology.KG.pattern)):
             out.append(PatternEntry(c.notation, c.label, re.compile(p)))
     return tuple(out)
 
@@ -195,7 +193,7 @@ def weak_labels() -> dict[str, tuple[tuple[str, tuple[str, ...], tuple[str, ...]
     g = ontology.graph()
     out = {}
     for c in ontology.mechanisms():
-        node = URIRef(c.iri)
+        node = c.iri
         cues = tuple(sorted(str(o) for o in g.objects(node, ontology.KG.contextCue)))
         blocking = tuple(sorted(str(o) for o in g.objects(node, ontology.KG.blockingCue)))
         labels = sorted(str(o) for o in g.objects(node, ontology.KG.weakLabel))

@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 import wcwidth
@@ -282,3 +283,21 @@ def test_a_reading_command_loads_no_extraction_server_or_rdflib(store, command):
     assert r.returncode == 0, r.stderr
     assert "乳山市" in r.stdout                       # it did answer
     assert r.stdout.rstrip().splitlines()[-1] == "loaded: []"
+
+
+def test_a_build_loads_no_rdflib(tmp_path):
+    """The ontology is read with pyoxigraph, for the extraction and for the store's copy of it:
+    rdflib's import and Turtle parser cost every build 0.6–1.1 s."""
+    import subprocess
+    import sys
+    script = ("import sys\nfrom kg.cli import main\n"
+              "try:\n    main(sys.argv[1:])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+              "print('loaded:', 'rdflib' in sys.modules)\n")
+    store = tmp_path / "store"
+    # into a new store (the ontology's graphs written too), then one document more
+    for corpus in (CORPUS, Path(__file__).parent / "docs" / "sichuan_plan_2024.txt"):
+        r = subprocess.run([sys.executable, "-c", script, "build", str(corpus), "--store", str(store),
+                            "--no-progress"], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        assert "1 document(s) built" in r.stdout or "5 document(s) built" in r.stdout, r.stdout
+        assert r.stdout.rstrip().splitlines()[-1] == "loaded: False"
