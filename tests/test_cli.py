@@ -301,3 +301,14 @@ def test_a_build_loads_no_rdflib(tmp_path):
         assert r.returncode == 0, r.stderr
         assert "1 document(s) built" in r.stdout or "5 document(s) built" in r.stdout, r.stdout
         assert r.stdout.rstrip().splitlines()[-1] == "loaded: False"
+
+
+def test_a_build_counts_the_triples_of_a_small_store_only(tmp_path, monkeypatch):
+    from kg import build
+    r = kg("build", CORPUS, "--store", tmp_path / "small", "--no-progress")
+    assert re.search(r"; 5 documents and \d+ triples in the store;", r.output), r.output
+    monkeypatch.setattr(build, "COUNT_TRIPLES_UP_TO", 4)
+    r = kg("build", CORPUS, "--store", tmp_path / "large", "--no-progress", "--format", "json")
+    assert r.exit_code == 0, r.output
+    record = json.loads(r.output)
+    assert record["documents"] == 5 and record["triples"] is None
