@@ -16,6 +16,7 @@ Measures on the same store, in this order, and prints each figure as it comes:
    province, and the province with most documents, warm median;
 5. **commands**: `kg query` (a county's locality-mechanisms) and `kg audit` (county, province) as
    a user at a terminal waits for them: a fresh process each, start-up included, median of 3;
+   and `kg build` of one new document into a copy of the store (three in turn, a new one each);
 6. **validation**: `kg validate --all` in a fresh process (as many workers as it takes by default:
    the cores, at most 4), seconds and peak memory of the process and its workers together
    (summed PSS; it writes its results file into the store's directory, as a user's validation
@@ -66,8 +67,8 @@ def warm_median(fn, repeats: int) -> tuple[float, float]:
     return first, statistics.median(samples)
 
 
-def line(name: str, first: float, warm: float, target: float, extra: str = "") -> dict:
-    mark = "" if warm < target else "  OVER"
+def line(name: str, first: float, warm: float, target: float | None, extra: str = "") -> dict:
+    mark = "" if target is None or warm < target else "  OVER"
     print(f"  {name:<40}{first * 1000:>10.0f}{warm * 1000:>10.0f} ms{mark}  {extra}", flush=True)
     return {"first_s": first, "warm_s": warm, "target_s": target, **({"note": extra} if extra else {})}
 
@@ -193,7 +194,27 @@ def commands(store_path: Path, where: dict) -> dict:
             subprocess.run([sys.executable, "-m", "kg", *args], check=True, capture_output=True)
         first, warm = warm_median(run, 3)
         out[name] = line(name, first, warm, PAGE_TARGET)
+    out["kg build (one new document)"] = one_more_document(store_path)
     return out
+
+
+def one_more_document(store_path: Path) -> dict:
+    """`kg build` of one generated document into a copy of the store, three times (each a new
+    document): what adding a report to a large store costs, start-up included."""
+    import subprocess
+    from generate import generate
+    with tempfile.TemporaryDirectory(prefix="kg-one-more-") as tmp:
+        copy = Path(tmp) / "store"
+        shutil.copytree(store_path, copy, ignore=shutil.ignore_patterns("LOCK"))
+        seconds = []
+        for seed in (101, 102, 103):
+            corpus = Path(tmp) / f"doc{seed}"
+            generate(1, corpus, seed)
+            started = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "kg", "build", str(corpus), "--store", str(copy),
+                            "--no-progress"], check=True, capture_output=True)
+            seconds.append(time.perf_counter() - started)
+    return line("kg build (one new document)", seconds[0], statistics.median(seconds[1:]), None)
 
 
 def validation(store_path: Path) -> dict:
