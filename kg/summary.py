@@ -180,8 +180,8 @@ def _changed_localities(store: GraphStore, cells: list[tuple]) -> set[str]:
         for loc, cell in pairs:
             out[loc].add(cell)
         return out
-    held = grouped((str(loc), str(cell)) for loc, cell in
-                   run_query(store, load_query("summary-cells").text).rows)
+    held = grouped((str(loc), cell) for loc, cells in
+                   run_query(store, load_query("summary-cells").text).rows for cell in str(cells).split("\n"))
     wanted = grouped((loc.value, cell.value) for loc, _, cell in cells)
     return {loc for loc in held.keys() | wanted.keys() if held.get(loc) != wanted.get(loc)}
 
