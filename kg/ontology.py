@@ -68,16 +68,21 @@ class Text(str):
 
 class Triples:
     """The triples of the ontology files, asked by subject and predicate or by predicate and
-    object, their terms as str (IRIs; literals as Text). Parsed with pyoxigraph: the five files
-    (~4,700 triples) in ~15 ms, where rdflib's import and parser took 0.6–1.1 s of every build."""
+    object, their terms as str (IRIs; literals as Text). Read with pyoxigraph
+    (resources.ontology_properties): the five files (~4,700 triples) in ~15 ms, where rdflib's
+    import and parser took 0.6–1.1 s of every build."""
 
     def __init__(self, triples):
         self._objects: dict[tuple[str, str], list] = {}
         self._subjects: dict[tuple[str, str], list] = {}
-        for t in triples:
-            s, p, o = _plain(t.subject), t.predicate.value, _plain(t.object)
+        for s, p, o in triples:
+            o = _plain(o)
             self._objects.setdefault((s, p), []).append(o)
             self._subjects.setdefault((p, o), []).append(s)
+
+    def __iter__(self):
+        """Every (subject, predicate, object)."""
+        return ((s, p, o) for (s, p), objects in self._objects.items() for o in objects)
 
     def objects(self, subject, predicate) -> list:
         return list(self._objects.get((str(subject), str(predicate)), ()))
@@ -92,22 +97,20 @@ class Triples:
 
 
 def _plain(term):
-    import pyoxigraph as ox
-    if isinstance(term, ox.Literal):
+    """A pyoxigraph term as Triples holds it."""
+    if hasattr(term, "language"):           # a literal
         text = Text(term.value)
         text.language = term.language
         return text
-    if isinstance(term, ox.BlankNode):
-        return "_:" + term.value
     return term.value
 
 
 @lru_cache(maxsize=1)
 def graph() -> Triples:
-    import pyoxigraph as ox
-    base = ontology_dir()
-    return Triples(t for name in ONTOLOGY_FILES if (base / name).exists()
-                   for t in ox.parse(path=str(base / name), format=ox.RdfFormat.TURTLE))
+    """Every triple of ONTOLOGY_FILES whose subject is an IRI (they have no blank nodes)."""
+    return Triples((s, p, o) for name in ONTOLOGY_FILES if (ontology_dir() / name).exists()
+                   for s, by_predicate in resources.ontology_properties(name).items()
+                   for p, objects in by_predicate.items() for o in objects)
 
 
 def _zh(values) -> list[str]:

@@ -46,9 +46,9 @@ def queries_dir() -> Path:
 @lru_cache(maxsize=None)
 def ontology_properties(file: str) -> dict[str, dict[str, list]]:
     """subject IRI → predicate IRI → objects (pyoxigraph terms) of one file of the ontology, for
-    what reads a few word lists or statuses from it: parsed with pyoxigraph in milliseconds,
-    where rdflib's import and Turtle parser take a quarter of a second that every `kg` command
-    would pay. Subjects that are blank nodes are left out."""
+    what reads a few word lists or statuses from it, and for kg.ontology: parsed with pyoxigraph
+    in milliseconds, where rdflib's import and Turtle parser take a quarter of a second that
+    every `kg` command would pay. Subjects that are blank nodes are left out."""
     import pyoxigraph as ox
     out: dict[str, dict[str, list]] = {}
     for t in ox.parse(path=str(ontology_dir() / file), format=ox.RdfFormat.TURTLE):

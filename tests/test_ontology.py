@@ -73,6 +73,20 @@ def test_file_parses(name):
     assert len(g) > 0
 
 
+def test_the_pipeline_reads_the_triples_rdflib_reads():
+    """kg.ontology reads the files with pyoxigraph into str terms: every triple rdflib parses is
+    there, with its literal's text and language, and nothing else."""
+    from kg import ontology as kg_ontology
+    read = kg_ontology.graph()
+    reference = load(*kg_ontology.ONTOLOGY_FILES)
+    assert not any(isinstance(t, rdflib.BNode) for triple in reference for t in triple)
+    found = {(s, p, str(o), getattr(o, "language", None)) for s, p, o in read}
+    assert found == {(str(s), str(p), str(o), getattr(o, "language", None)) for s, p, o in reference}
+    some = next(iter(reference.subjects(SKOS.prefLabel, None)))
+    assert {(str(o), o.language) for o in reference.objects(some, SKOS.prefLabel)} == \
+        {(o, o.language) for o in read.objects(some, str(SKOS.prefLabel))}
+
+
 def test_ontology_conforms_to_ontology_shapes(ontology):
     shapes = load("ontology-shapes.ttl")
     conforms, _, text = pyshacl.validate(ontology, shacl_graph=shapes)
