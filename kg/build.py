@@ -86,15 +86,15 @@ def reference_graphs():
             text = path.read_text(encoding="utf-8")
             iri = rdf.ONTOLOGY_GRAPH + name.removesuffix(".ttl")
             digest = _hash_literal(text).value
-            yield iri, digest, functools.partial(_turtle_graph, iri, text, digest)
+            yield iri, digest, functools.partial(_turtle_graph, iri, path, digest)
     digest = _hash_literal(f"{len(places.divisions())}:{places.data_version()}").value
     yield rdf.PLACES_GRAPH, digest, functools.partial(_places_graph, digest)
 
 
-def _turtle_graph(iri: str, text: str, digest: str) -> list:
+def _turtle_graph(iri: str, path, digest: str) -> list:
     """The triples of an ontology file, parsed by pyoxigraph (rdflib's import and parser cost a
-    build ~0.6 s), and its fingerprint."""
-    triples = [(t.subject, t.predicate, t.object) for t in ox.parse(input=text, format=ox.RdfFormat.TURTLE)]
+    build ~0.6 s; a syntax error names the file), and its fingerprint."""
+    triples = [(t.subject, t.predicate, t.object) for t in ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)]
     return triples + [(NamedNode(iri), rdf.kg("contentHash"), Literal(digest))]
 
 
