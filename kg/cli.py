@@ -16,7 +16,7 @@ from .machine import cores
 from .server.config import Config as ServeConfig
 
 # `kg validate` runs its checks in this many processes at most when not told: each holds its own
-# handle on the store (~0.3 GB at 10,000 documents); two took a full validation 47 -> 24-27 s.
+# handle on the store (~0.3 GB at 10,000 documents); two took a full validation 47-55 -> 24-34 s.
 VALIDATE_WORKERS = 4
 
 

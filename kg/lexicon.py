@@ -127,11 +127,6 @@ class Signal:
     pattern: re.Pattern
 
 
-def _literal(g, node, prop):
-    """The lexical form of a literal (node, prop), or None."""
-    return g.value(node, prop)
-
-
 @lru_cache(maxsize=1)
 def doctype_signals() -> tuple[Signal, ...]:
     g = ontology.graph()
@@ -140,12 +135,12 @@ def doctype_signals() -> tuple[Signal, ...]:
     for c in ontology.scheme(str(kg.DoctypeSignalScheme)):
         node = c.iri
         target = g.value(node, kg.signals)
-        pattern = _literal(g, node, kg.pattern)
+        pattern = g.value(node, kg.pattern)
         if target is None or not pattern:
             continue
         out.append(Signal(c.notation, str(g.value(target, ontology.SKOS.notation)),
-                          str(_literal(g, node, kg.zone) or "body"),
-                          int(_literal(g, node, kg.weight) or 1), re.compile(pattern)))
+                          str(g.value(node, kg.zone) or "body"),
+                          int(g.value(node, kg.weight) or 1), re.compile(pattern)))
     return tuple(out)
 
 
@@ -153,7 +148,7 @@ def doctype_signals() -> tuple[Signal, ...]:
 def doctype_title_weights() -> dict[str, int]:
     """{doctype: kg:weight} — what the title's genre word counts for its type."""
     g = ontology.graph()
-    return {c.notation: int(_literal(g, c.iri, ontology.KG.weight) or 4)
+    return {c.notation: int(g.value(c.iri, ontology.KG.weight) or 4)
             for c in ontology.scheme(str(ontology.KG.DoctypeScheme))}
 
 

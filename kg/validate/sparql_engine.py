@@ -10,7 +10,7 @@ kg:inDocument, kg:text). From a few graphs' focus nodes (a changed document) it 
 a second a graph.
 
 The queries hold the GIL: `workers` runs them in forked processes, each with its own read-only
-handle on the store (10,000 documents: 47 s in one process, 24-27 s in two, on one hour).
+handle on the store (10,000 documents: 47-55 s in one process, 24-34 s in two, on slow hours).
 """
 from __future__ import annotations
 
