@@ -12,6 +12,7 @@ carry theirs in their IRIs (`kgd:<hash>#char=120,184`, `#figure=130,136`; `span_
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from functools import lru_cache
 from typing import Iterator
@@ -161,6 +162,33 @@ def index_sentence_iris(doc_iri: str, *spans: str) -> list[str]:
             for start, end in sorted({span for line in spans for span in index_spans(line)})]
 
 
+def format_organization_index(organ: str | None, posts, named) -> str:
+    """The kg:organizationIndex literal of a document: JSON `{"organ": name, "posts": [[kind,
+    count], …], "named": [[kind, name], …]}` (keys without values left out; `{}` for a document
+    that names none), kinds as notations, counts as numbers (a post's kg:count) or null.
+
+    The same facts as the document's organ, ORG posts and named bodies, in one term that every
+    document has: the graph view reads a row per document instead of ~15 (at 10,000 documents
+    150,000 rows of eight terms took 4–8 s to read out), and a document without the literal was
+    written before it existed (kg.viz.organizations reads those from their posts)."""
+    index: dict = {}
+    if organ:
+        index["organ"] = organ
+    if posts:
+        index["posts"] = [list(p) for p in posts]
+    if named:
+        index["named"] = [list(n) for n in named]
+    return json.dumps(index, ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_organization_index(text: str) -> tuple[str | None, list, list]:
+    """(organ name or None, [(kind, count or None), …], [(kind, name), …]) of a
+    kg:organizationIndex literal."""
+    index = json.loads(text)
+    return (index.get("organ"), [tuple(p) for p in index.get("posts", ())],
+            [tuple(n) for n in index.get("named", ())])
+
+
 def document_quads(doc: Document, content_hash: str, source_file: str) -> list[Quad]:
     """Every fact of the document, in its own named graph (whose IRI is the document's).
 
@@ -268,6 +296,7 @@ def _add_posts(graph: _GraphWriter, organ: NamedNode | None) -> None:
     posts: dict[str, list] = {}
     for x in doc.institutions:
         posts.setdefault(x.kind, []).append(x)
+    counts, named_bodies = [], []
     for kind, mentions in sorted(posts.items()):
         post = NamedNode(f"{d.value}#post-{kind}")
         add(post, RDF_TYPE, ORG_POST)
@@ -278,16 +307,19 @@ def _add_posts(graph: _GraphWriter, organ: NamedNode | None) -> None:
         add(post, kg("mentions"), _int(len(mentions)))
         graph.evidence(post, mentions[0].sentence)
         counted = [x for x in mentions if x.count is not None]
-        if counted:
-            top = max(counted, key=lambda x: x.count)
+        top = max(counted, key=lambda x: x.count) if counted else None
+        if top is not None:
             add(post, kg("count"), _dec(top.count))
             graph.evidence(post, top.sentence)
+        counts.append((kind, top.count if top is not None else None))
         for name in dict.fromkeys(x.name for x in mentions if x.name):
             named = organization_iri(name)
             add(post, kg("namedOrganization"), named)
             add(named, RDF_TYPE, ORG_ORGANIZATION)
             add(named, RDFS_LABEL, _zh(name))
             add(named, kg("institutionKind"), institution_iri(kind))
+            named_bodies.append((kind, name))
+    add(d, kg("organizationIndex"), _str(format_organization_index(doc.organ, counts, named_bodies)))
 
 
 def _add_quantities(graph: _GraphWriter) -> None:

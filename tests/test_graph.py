@@ -220,6 +220,36 @@ def test_assertion_index_restates_every_assertion_of_its_document(built):
     assert indexed == nodes
 
 
+def test_organization_index_restates_the_organs_posts_and_bodies_of_its_document(built):
+    """kg:organizationIndex (what the graph view reads) says what the document's organ, posts
+    and named bodies say, in every document; one that names none has `{}`."""
+    from kg import rdf
+    _, store = built
+    stated: dict = {}
+    for r in rows("-e", """SELECT ?doc ?organ ?kind ?count ?body WHERE { GRAPH ?doc {
+            { ?doc kg:organ ?o . ?o rdfs:label ?organ }
+            UNION { ?p org:role ?k ; kg:inDocument ?doc BIND(STRAFTER(STR(?k), STR(kgi:)) AS ?kind)
+                    OPTIONAL { ?p kg:count ?count } OPTIONAL { ?p kg:namedOrganization/rdfs:label ?body } } } }""",
+                  store=store):
+        doc = stated.setdefault(r["doc"], {"organ": None, "posts": set(), "named": set()})
+        if "organ" in r:
+            doc["organ"] = r["organ"]
+        else:
+            doc["posts"].add((r["kind"], float(r["count"]) if "count" in r else None))
+            if "body" in r:
+                doc["named"].add((r["kind"], r["body"]))
+    indexed = {}
+    for r in rows("-e", "SELECT ?doc ?index WHERE { GRAPH ?doc { ?doc kg:organizationIndex ?index } }",
+                  store=store):
+        organ, posts, named = rdf.parse_organization_index(r["index"])
+        indexed[r["doc"]] = {"organ": organ, "posts": set(posts), "named": set(named)}
+    documents = {r["doc"] for r in rows("-e", "SELECT ?doc WHERE { ?doc kg:sourceFile ?f }", store=store)}
+    assert set(indexed) == documents and len(documents) == 5
+    assert sum(len(d["named"]) for d in stated.values()) > 0 and any(d["organ"] for d in stated.values())
+    assert {doc: d for doc, d in indexed.items() if d != {"organ": None, "posts": set(), "named": set()}} \
+        == stated
+
+
 def test_a_new_store_is_bulk_loaded_and_a_used_one_written_atomically(tmp_path, monkeypatch):
     from kg.store import Store
     calls = []

@@ -218,6 +218,36 @@ def test_region_graph_is_read_from_the_region(request, built, region):
         assert _page_data(got) == _page_data(expected)
 
 
+def _drawn(G):
+    return (sorted((n, repr(sorted(d.items()))) for n, d in G.nodes(data=True)),
+            sorted((u, v, k, repr(sorted(d.items()))) for u, v, k, d in G.edges(keys=True, data=True)),
+            sorted(G.graph["evidence"].items()))
+
+
+@pytest.mark.parametrize("built", ["work", "docs_work"])
+def test_documents_written_before_the_organization_index_give_the_same_graph(request, built, tmp_path):
+    """A store whose documents lack kg:organizationIndex (written before it existed) gets its
+    organizations and roles from their posts: the same graph, whole and of a region."""
+    import pyoxigraph as ox
+    from kg import api
+    built_store = request.getfixturevalue(built)[1]
+    old = tmp_path / "store"
+    shutil.copytree(built_store, old)
+    raw = ox.Store(str(old))
+    raw.update("DELETE WHERE { GRAPH ?g { ?d <https://w3id.org/fazhi-kg/organizationIndex> ?i } }")
+    assert not list(raw.quads_for_pattern(None, ox.NamedNode("https://w3id.org/fazhi-kg/organizationIndex"), None))
+    del raw
+    region = viz.resolve_region("乳山市" if built == "work" else "成都市")
+    graphs = {}
+    for name, path in (("indexed", built_store), ("old", old)):
+        with api.open_store(path, read_only=True) as store:
+            graphs[name] = [viz.build_graph(store), viz.build_graph(store, region)]
+    assert any(d["type"] == "organization" for _, d in graphs["old"][0].nodes(data=True))
+    assert any(d["type"] == "role" for _, d in graphs["old"][1].nodes(data=True))
+    for indexed, old_graph in zip(graphs["indexed"], graphs["old"]):
+        assert _drawn(old_graph) == _drawn(indexed)
+
+
 def test_region_graph_quotes_the_region(work):
     text = make(work, "ruishan-tips.html", "--region", "乳山市").read_text(encoding="utf-8")
     tips = [n.get("title", "") for n in data(text, "nodes") if n["kind"] == "mechanism"]

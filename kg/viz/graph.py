@@ -9,6 +9,7 @@ import networkx as nx
 from ..rdf import KGI, KGL
 from .evidence import Spans, Weights
 from .nodes import doc_id, kind_id, level_of, loc_id, local_name, mech_id, org_id
+from .organizations import organization_rows
 from .quotes import quote
 from .source import named_rows
 from .text import file_name, number, short
@@ -31,8 +32,8 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     The assertions come from the documents' kg:assertionIndex (queries viz-documents /
     viz-region-documents: a row per document); their evidence texts are read by quote(), for
     the whole graph (quote_all) or, as visualize() does, for the part of it that is drawn.
-    organizations: False leaves out organizations and roles (the default view draws neither; at
-    10,000 documents their query is 12 of the 18 s). tips: False leaves the nodes without
+    organizations: False leaves out organizations and roles (the default view draws neither;
+    they come from the documents' kg:organizationIndex, kg.viz.organizations). tips: False leaves the nodes without
     tooltips, for a view that writes its own (bipartite(); with quote_all they are made anyway).
     assertion_edges: False keeps the assertions in G.graph["evidence"] only (G.graph["unlinked"]),
     without their ~140,000 networkx edges at 10,000 documents: for bipartite() of the whole
@@ -60,7 +61,7 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     _add_assertion_edges(G, implements, requires, assertion_edges)
     if organizations:
         kinds = {str(r["kind"]): r for r in named_rows(store, "viz-institutions")}
-        _add_organizations(G, rows("organizations"), kinds)
+        _add_organizations(G, organization_rows(store, _target(region)), kinds)
     if tips or quote_all:
         node_tips(G)
     if quote_all:
@@ -77,11 +78,16 @@ def base_graph(store) -> nx.MultiDiGraph:
     return G
 
 
+def _target(region: str | None) -> str | None:
+    """The locality IRI of a region's node id."""
+    return None if region is None else KGL + region.split(":", 1)[1]
+
+
 def _scoped_rows(store, region):
     """name → the rows of viz-<name>, or of viz-region-<name> bound to the region."""
     if region is None:
         return lambda name: named_rows(store, "viz-" + name)
-    target = {"target": f"<{KGL}{region.split(':', 1)[1]}>"}
+    target = {"target": f"<{_target(region)}>"}
     return lambda name: named_rows(store, "viz-region-" + name, target)
 
 
