@@ -17,10 +17,9 @@ Measures on the same store, in this order, and prints each figure as it comes:
 5. **commands**: `kg query` (a county's locality-mechanisms) and `kg audit` (county, province) as
    a user at a terminal waits for them: a fresh process each, start-up included, median of 3;
    and `kg build` of one new document into a copy of the store (three in turn, a new one each);
-6. **validation**: `kg validate --all` in a fresh process (as many workers as it takes by default:
-   the cores, at most 4), seconds and peak memory of the process and its workers together
-   (summed PSS; it writes its results file into the store's directory, as a user's validation
-   does);
+6. **validation**: `kg validate --all` in a fresh process (as many threads as it takes by default:
+   the cores, at most 4), seconds and peak memory (summed PSS of the process and any children; it
+   writes its results file into the store's directory, as a user's validation does);
 7. **build scaling** (--scaling-docs M, 0 to skip): `kg build` of M generated documents into a
    new store with 1 process and with `--workers` 2 … `nproc`, and the extraction alone (no store)
    in 1 … `nproc` processes: MB/s, and MB/s per core.
@@ -222,8 +221,8 @@ def validation(store_path: Path) -> dict:
     seconds, cpu, rss, said = measure([sys.executable, "-m", "kg", "validate", "--all", "--store",
                                        str(store_path)])
     out = {"seconds": seconds, "cpu_s": cpu, "peak_mb": rss, "said": said[:120]}
-    print(f"kg validate --all: {seconds:.1f} s ({cpu:.1f} s CPU), peak {rss} MB (its workers "
-          f"included) — {out['said']}", flush=True)
+    print(f"kg validate --all: {seconds:.1f} s ({cpu:.1f} s CPU), peak {rss} MB — {out['said']}",
+          flush=True)
     return out
 
 

@@ -8,7 +8,7 @@ system, of the process and its workers: what a busy machine does not inflate) an
 (the process and its workers together, summed PSS), printed as they come:
 
   full        `kg validate --all`: every graph, the shapes as SPARQL queries the store runs, in
-              one process, then as the command runs by default (a process a core, at most 4),
+              one thread, then as the command runs by default (a thread a core, at most 4),
               then (--workers N) in N
   unchanged   `kg validate`: the same store again, every result remembered
   changed     `kg validate` after forgetting the results of --changed documents: what a build that
@@ -151,7 +151,7 @@ def main() -> None:
 
         full = kg + ["validate", "--all", "--store", str(store)]
         for _ in range(args.repeat):
-            row("full (--all), 1 process", full + ["--workers", "1"])
+            row("full (--all), 1 thread", full + ["--workers", "1"])
             row("full (--all), default", full)
             if args.workers > 1:
                 row(f"full, {args.workers} workers", full + ["--workers", str(args.workers)])

@@ -15,8 +15,9 @@ from .formats import (FORMATS as TABULAR, GRAPH_RESULT_FORMATS, RDF_FORMATS, for
 from .machine import cores
 from .server.config import Config as ServeConfig
 
-# `kg validate` runs its checks in this many processes at most when not told: each holds its own
-# handle on the store (~0.3 GB at 10,000 documents); two took a full validation 47-55 -> 24-34 s.
+# `kg validate` runs its checks in this many threads at most when not told (Oxigraph evaluates a
+# query without the GIL); each holds one check's query in memory (up to ~0.25 GB at 10,000
+# documents): two took a full validation 38 -> 23 s, 475 -> 700 MB.
 VALIDATE_WORKERS = 4
 
 
@@ -354,8 +355,8 @@ def stats(store_path, fmt, output):
 @click.option("--all", "revalidate", is_flag=True,
               help="Validate every graph again, not only those changed since the last validation.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes running the SHACL validation [default: the cores, at most "
-                   f"{VALIDATE_WORKERS}].")
+              help="Threads running the SHACL checks (processes for --engine pyshacl) "
+                   f"[default: the cores, at most {VALIDATE_WORKERS}].")
 @click.option("--engine", type=click.Choice(["sparql", "pyshacl"]), default="sparql",
               show_default=True, help="The shapes as SPARQL in the store, or pySHACL (the reference).")
 @store_option

@@ -100,7 +100,7 @@ def test_cli_says_what_it_validated(store_dir):
     assert f"{N_DOCS + OTHER_GRAPHS} graph(s) validated, 0 unchanged" in run.output
 
 
-def test_cli_validates_in_a_process_a_core_four_at_most_and_says_the_same(store_dir, monkeypatch):
+def test_cli_validates_in_a_thread_a_core_four_at_most_and_says_the_same(store_dir, monkeypatch):
     with Store.open(store_dir) as s:
         source = spoil(s, "sichuan_plan_2024.txt", year_not_a_number)
     asked, validate = [], api.validate

@@ -64,7 +64,7 @@ def validate(store, document: str | None = None, *, revalidate: bool = False,
              workers: int = 1, engine: str = "sparql") -> Validation:
     """Validate the store's graphs (or one document's) that changed since the last validation
     (every one with `revalidate`), reusing the remembered results of the others. `workers`:
-    processes running the queries (sparql, on a store on disk) or pySHACL."""
+    threads running the queries (sparql) or processes running pySHACL."""
     if engine not in ENGINES:
         raise ValueError(f"unknown validation engine {engine!r}: one of {', '.join(ENGINES)}")
     if engine == "sparql":
