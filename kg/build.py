@@ -295,6 +295,7 @@ def build(store: GraphStore, paths, *, progress=None, workers: int = 1,
     change = _begin_summary(store, jobs, known)
     in_store = _write(store, jobs, workers, report, tick, bulk=not known if bulk is None else bulk)
     _finish_summary(store, change, jobs, report)
+    store.compact_after_load()
     report.documents_total = len(in_store if in_store is not None else set(known) | set(report.built))
     # counting scans every quad (~1.7 s at 10,000 documents, a quarter of adding one document
     # to them): only when something changed, in a store small enough (`kg stats` counts always)

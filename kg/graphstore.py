@@ -84,6 +84,11 @@ class GraphStore(abc.ABC):
             out += self.query(bind_table(sparql, names, table)).rows
         return out
 
+    def compact_after_load(self) -> bool:
+        """Reorganize what the store's bulk path wrote, where that makes reading faster; True if
+        it did. A store that keeps itself in order does nothing."""
+        return False
+
     def per_snapshot(self, key: str, compute: Callable[[], T]) -> T:
         """`compute()`, kept while the store shows the same snapshot, where it has snapshots
         (a read-only embedded store); computed every time by a store that can change under the

@@ -33,6 +33,7 @@ Concurrency: one read-write opener per store directory (RocksDB's LOCK file); a 
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
@@ -91,6 +92,7 @@ class Store(GraphStore):
         # writing process from interleaving the catalog look-up and the update that relies on it.
         self._lock = threading.RLock()
         self._snapshot_cache: dict[str, Any] = {}
+        self._bulk_loaded = False       # a bulk load wrote through this handle, not yet compacted
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -422,6 +424,29 @@ class Store(GraphStore):
         if not self.read_only:
             self._ox.optimize()
 
+    def compact_after_load(self) -> bool:
+        """Compact the database if a bulk load wrote through this handle; True if it did.
+
+        The loader writes each batch as sorted files that lie side by side, every look-up then
+        searching each of them: at 10,000 documents, compacting took 8.5 s, after which named
+        queries bound by look-ups took half as long or less (localities-implementing 1.70 →
+        0.70 s, figures of 三项制度 0.93 → 0.30 s, summary-indexes 0.66 → 0.35 s), and the store
+        took 1.6 GB instead of 1.1. Writes of transactions are compacted by RocksDB as they come.
+        Compaction writes the merged files before it drops the old ones: skipped where the file
+        system has less room than twice the store, and one that fails leaves the store as it
+        was (it only rewrites it)."""
+        if not self._bulk_loaded or self.read_only or self.path is None:
+            return False
+        self._bulk_loaded = False
+        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
+        if shutil.disk_usage(self.path).free < 2 * size:
+            return False
+        try:
+            self._ox.optimize()
+        except OSError:
+            return False
+        return True
+
     def backup(self, target_directory: str | os.PathLike[str]) -> None:
         """A consistent copy of an on-disk store (hard links where possible)."""
         self._ox.backup(str(target_directory))
@@ -491,6 +516,7 @@ class Store(GraphStore):
             self._update(f"INSERT DATA {{ GRAPH {CATALOG} {{ {CATALOG} {BULK_LOADING} {now_literal()} }} }}")
             plan = BulkPlan(present)
             count = bulk_load(self._ox, plan.wanted(docs))
+            self._bulk_loaded = True
             final = {d.source_file: d for d in plan.loaded}
             self._update(" ;\n".join(catalog_ops(plan.loaded, final, self._graphs_of(final))))
         for doc in plan.later:

@@ -279,6 +279,34 @@ def test_a_new_store_is_bulk_loaded_and_a_used_one_written_atomically(tmp_path, 
     assert calls == [True]
 
 
+def test_a_bulk_load_is_compacted_where_there_is_room(tmp_path, monkeypatch):
+    """After a bulk load the build compacts the store (the loader's files side by side make
+    every look-up search each); not after transactions, nor on a file system with less room
+    than the store takes, where the store is left as the load wrote it."""
+    import pyoxigraph as ox
+    from kg.store import Store
+    compacted = []
+    real_optimize = ox.Store.optimize
+    monkeypatch.setattr(ox.Store, "optimize", lambda self: compacted.append(True) or real_optimize(self))
+    corpus = tmp_path / "corpus"
+    shutil.copytree(CORPUS, corpus)
+    store = tmp_path / "store"
+    assert kg("build", str(corpus), store=store).exit_code == 0
+    assert compacted == [True]
+    edited = sorted(corpus.glob("*.txt"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n新增一句。", encoding="utf-8")
+    assert kg("build", str(corpus), store=store).exit_code == 0
+    assert compacted == [True]                           # a transaction: RocksDB's own compaction
+
+    import kg.store as store_module
+    full = tmp_path / "full"
+    monkeypatch.setattr(store_module.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    result = kg("build", str(corpus), store=full)
+    assert result.exit_code == 0 and "5 document(s) built" in result.output
+    assert compacted == [True]
+    assert rows("locality-mechanisms", "--param", "locality=220400", store=full)
+
+
 # matrix, mechanisms-overview and localities-implementing are written for Oxigraph's planner
 # (subqueries, LATERAL, GRAPH ?doc); these plain statements of the same questions pin their rows.
 PLAIN_ASSERTIONS = """SELECT ?doc ?loc ?code ?locality ?notation ?mechanism ?status WHERE {
