@@ -22,9 +22,8 @@ holds nothing yet to lose (kg.build chooses it for a store without documents), w
 ~4× matters (measurements in kg.bulkload): an interrupted load is dropped at the next read-write
 open and simply run again.
 
-Blank nodes: a blank node written through SPARQL `INSERT DATA` gets a fresh identity on every
-write, so a document with blank nodes is only isomorphic, not identical, after a rewrite.
-Prefer IRIs (the project's `rdf` module derives them from content).
+Blank nodes: one written through SPARQL `INSERT DATA` gets a fresh identity on every write, so
+a document with blank nodes is only isomorphic after a rewrite (kg.rdf names everything by IRI).
 
 Concurrency: one read-write opener per store directory (RocksDB's LOCK file); a second one gets
 `StoreLocked`. A read-only opener sees a static snapshot, retried when a writer moves its files
@@ -33,7 +32,6 @@ Concurrency: one read-write opener per store directory (RocksDB's LOCK file); a 
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Mapping, Optional, Sequence, TypeVar
@@ -51,8 +49,8 @@ from kg.catalog import (BULK_LOADING, CATALOG, CATALOG_NS, CONTENT_HASH, MODIFIE
 from kg.graphstore import GraphStore, StoreError, StoreLocked
 from kg.namespaces import CATALOG_GRAPH, PREFIXES, with_prolog
 from kg.results import QueryError, Result
-from kg.storefiles import (EXPORT_FORMATS, export, map_open_error, open_read_only, vanished_file,
-                          writing)
+from kg.storefiles import (EXPORT_FORMATS, compact_if_room, export, map_open_error, open_read_only,
+                          vanished_file, writing)
 
 # Importable from here as before the store layer was split: CATALOG_NS, DocumentGraph,
 # EXPORT_FORMATS, StoreLocked, to_oxigraph.
@@ -419,33 +417,11 @@ class Store(GraphStore):
         if not self.read_only:
             self._ox.flush()
 
-    def optimize(self) -> None:
-        """Compact the database; worth it after a big build."""
-        if not self.read_only:
-            self._ox.optimize()
-
     def compact_after_load(self) -> bool:
-        """Compact the database if a bulk load wrote through this handle; True if it did.
-
-        The loader writes each batch as sorted files that lie side by side, every look-up then
-        searching each of them: at 10,000 documents, compacting took 8.5 s, after which named
-        queries bound by look-ups took half as long or less (localities-implementing 1.70 →
-        0.70 s, figures of 三项制度 0.93 → 0.30 s, summary-indexes 0.66 → 0.35 s), and the store
-        took 1.6 GB instead of 1.1. Writes of transactions are compacted by RocksDB as they come.
-        Compaction writes the merged files before it drops the old ones: skipped where the file
-        system has less room than twice the store, and one that fails leaves the store as it
-        was (it only rewrites it)."""
-        if not self._bulk_loaded or self.read_only or self.path is None:
-            return False
-        self._bulk_loaded = False
-        size = sum(f.stat().st_size for f in self.path.iterdir() if f.is_file())
-        if shutil.disk_usage(self.path).free < 2 * size:
-            return False
-        try:
-            self._ox.optimize()
-        except OSError:
-            return False
-        return True
+        """Compact the store if a bulk load wrote through this handle, where the file system
+        has room (kg.storefiles.compact_if_room says why); True if it did."""
+        loaded, self._bulk_loaded = self._bulk_loaded, False
+        return bool(loaded and self.path is not None and compact_if_room(self._ox, self.path))
 
     def backup(self, target_directory: str | os.PathLike[str]) -> None:
         """A consistent copy of an on-disk store (hard links where possible)."""

@@ -11,6 +11,8 @@ import urllib.request
 import pytest
 from click.testing import CliRunner
 
+from kg import rdf
+from kg.build import file_hash
 from kg.cli import main
 from kg.namespaces import CATALOG_GRAPH
 from kg.query import Endpoint, list_queries, run_query
@@ -24,6 +26,7 @@ SEED1 = "001_db70a06a16628919.txt"
 PARAMS = {
     "mechanism": "M01", "locality": "乳山市", "document": SEED1, "target": "kgl:371083",
     "unit": "%", "min_documents": "1", "place": "乳山市",
+    "doc": rdf.document_iri(file_hash(CORPUS / SEED1)).value.replace(rdf.KGD, "kgd:"),
 }
 N = len([p for p in CORPUS.iterdir() if p.suffix == ".txt"])     # documents in the corpus
 PARAMS_OF = {"figures": {"mechanism": "M08", "unit": "%"}, "audit-kept-documents": {"target": "kgl:370000"}}

@@ -298,9 +298,10 @@ def test_a_bulk_load_is_compacted_where_there_is_room(tmp_path, monkeypatch):
     assert kg("build", str(corpus), store=store).exit_code == 0
     assert compacted == [True]                           # a transaction: RocksDB's own compaction
 
-    import kg.store as store_module
+    from kg import storefiles
     full = tmp_path / "full"
-    monkeypatch.setattr(store_module.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
+    monkeypatch.setattr(storefiles.shutil, "disk_usage",
+                        lambda path: shutil._ntuple_diskusage(10**9, 10**9 - 1000, 1000))
     result = kg("build", str(corpus), store=full)
     assert result.exit_code == 0 and "5 document(s) built" in result.output
     assert compacted == [True]
