@@ -33,8 +33,9 @@ def build_graph(store, region: str | None = None, quote_all: bool = True,
     viz-region-documents: a row per document); their evidence texts are read by quote(), for
     the whole graph (quote_all) or, as visualize() does, for the part of it that is drawn.
     organizations: False leaves out organizations and roles (the default view draws neither;
-    they come from the documents' kg:organizationIndex, kg.viz.organizations). tips: False leaves the nodes without
-    tooltips, for a view that writes its own (bipartite(); with quote_all they are made anyway).
+    they come from the documents' kg:organizationIndex, kg.viz.organizations). tips: False
+    leaves the nodes without tooltips, for a view that writes its own (bipartite(); with
+    quote_all they are made anyway).
     assertion_edges: False keeps the assertions in G.graph["evidence"] only (G.graph["unlinked"]),
     without their ~140,000 networkx edges at 10,000 documents: for bipartite() of the whole
     graph, which reads them there (select() needs the edges).
