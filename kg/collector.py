@@ -11,11 +11,18 @@ import gc
 
 @contextlib.contextmanager
 def paused():
-    """The collector off inside the block, and on again after it if it was on before."""
+    """The collector off inside the block, and on again after it if it was on before.
+
+    What the block made goes to the oldest generation without being traversed (frozen, then
+    unfrozen at once: both move whole generations): the first young collection after the block
+    would otherwise traverse every object it made (matrix's 100,755 rows at 10,000 documents:
+    0.80 -> 0.68 s). Cycles among them, if any, are collected by the next full collection."""
     was = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
