@@ -76,12 +76,17 @@ class GraphStore(abc.ABC):
         `sparql` asks the same: a named query of the variables `names` (graph, subject) whose
         rows are (subject, value). A store with an index to look in may answer without it; this
         one binds it to VALUES tables of LOOKUP_BATCH subjects."""
-        subjects = sorted(graph_of)
+        return self.query_table(sparql, names, [(ox.NamedNode(graph_of[s]), ox.NamedNode(s))
+                                                for s in sorted(graph_of)])
+
+    def query_table(self, sparql: str, names: Sequence[str], table: Sequence[Sequence[Any]], *,
+                    union_default_graph: bool = False) -> list[tuple]:
+        """The rows of `sparql` asked of each row of `table` (pyoxigraph terms of the variables
+        `names`), LOOKUP_BATCH rows to a request's VALUES table."""
         out: list[tuple] = []
-        for i in range(0, len(subjects), LOOKUP_BATCH):
-            table = [(ox.NamedNode(graph_of[s]), ox.NamedNode(s))
-                     for s in subjects[i:i + LOOKUP_BATCH]]
-            out += self.query(bind_table(sparql, names, table)).rows
+        for i in range(0, len(table), LOOKUP_BATCH):
+            out += self.query(bind_table(sparql, names, table[i:i + LOOKUP_BATCH]),
+                              union_default_graph=union_default_graph).rows
         return out
 
     def compact_after_load(self) -> bool:

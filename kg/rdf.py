@@ -171,13 +171,7 @@ def format_organization_index(organ: str | None, posts, named) -> str:
     document has: the graph view reads a row per document instead of ~15 (at 10,000 documents
     150,000 rows of eight terms took 4–8 s to read out), and a document without the literal was
     written before it existed (kg.viz.organizations reads those from their posts)."""
-    index: dict = {}
-    if organ:
-        index["organ"] = organ
-    if posts:
-        index["posts"] = [list(p) for p in posts]
-    if named:
-        index["named"] = [list(n) for n in named]
+    index = {key: value for key, value in (("organ", organ), ("posts", posts), ("named", named)) if value}
     return json.dumps(index, ensure_ascii=False, separators=(",", ":"))
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from ..binding import bind_table
-from ..graphstore import LOOKUP_BATCH
 from ..query import load_query
 from ..rdf import KGI, organization_iri, parse_organization_index
 from .source import named_rows
@@ -53,20 +51,12 @@ def _named_in_documents(store, documents: list[dict]) -> dict[str, list[tuple]]:
             lines += [(org, organ, "organ", KGI + kind, count) for kind, count in posts] or \
                 [(org, organ, "organ", None, None)]
         lines += [(organization_iri(name).value, name, "named", KGI + kind, None) for kind, name in bodies]
-    for r in _rows_from_posts(store, unindexed):
-        out[str(r["doc"])].append((str(r["org"]), str(r["name"]), str(r["how"]),
-                                   str(r["kind"]) if r.get("kind") else None,
-                                   float(r["count"]) if r.get("count") is not None else None))
+    from_posts = store.query_table(load_query("viz-document-organizations").text, ["doc"],
+                                   [(ox.NamedNode(doc),) for doc in unindexed], union_default_graph=True)
+    for doc, org, name, how, kind, count in from_posts:
+        out[str(doc)].append((str(org), str(name), str(how), str(kind) if kind else None,
+                              float(count) if count is not None else None))
     return out
-
-
-def _rows_from_posts(store, documents: list[str]) -> list[dict]:
-    text = load_query("viz-document-organizations").text
-    rows: list[dict] = []
-    for i in range(0, len(documents), LOOKUP_BATCH):
-        table = [(ox.NamedNode(doc),) for doc in documents[i:i + LOOKUP_BATCH]]
-        rows += store.query(bind_table(text, ["doc"], table), union_default_graph=True).to_dicts()
-    return rows
 
 
 def _rows(documents: list[dict], named: dict[str, list[tuple]]) -> list[dict]:
